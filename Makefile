@@ -1,0 +1,31 @@
+# The two front-door commands: `make run` and `make test` (see README.md).
+# Both install their Debian packages first.
+JOBS ?= 2
+
+.PHONY: run test deps build build-asan bench clean
+
+deps:
+	@./scripts/install-deps.sh
+
+build: deps
+	@cmake --preset release >/dev/null
+	@cmake --build --preset release -j $(JOBS)
+
+build-asan: deps
+	@cmake --preset asan >/dev/null
+	@cmake --build --preset asan -j $(JOBS) --target unit_tests
+
+# Runs the main job on embedded defaults: a local home with a bucket directory.
+run: build
+	@./scripts/demo.sh build/release/trustplane
+
+# Every test: the full suite on the release build, then the unit tests under ASan+UBSan.
+test: build build-asan
+	@ctest --preset release -j $(JOBS)
+	@ctest --preset asan -j $(JOBS)
+
+bench: build
+	@./bench/run.sh build/release
+
+clean:
+	rm -rf build
