@@ -3,6 +3,7 @@
 // reasons (reference: gcp-mtls-trust-config-and-headers.md, sections 2, 3, 5).
 #pragma once
 
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -54,12 +55,16 @@ class ChainVerifier {
  public:
   explicit ChainVerifier(TrustMaterial trust);
   // leaf: the client's certificate; presented: intermediates it sent.
+  // Safe to call from many threads at once.
   VerifyResult Verify(const Certificate& leaf, const std::vector<Certificate>& presented,
                       const VerifyOptions& options) const;
   const TrustMaterial& trust() const { return trust_; }
 
+  struct Index;  // lookup tables over trust_, built once in the constructor
+
  private:
   TrustMaterial trust_;
+  std::shared_ptr<const Index> index_;
 };
 
 }  // namespace trustplane::x509
