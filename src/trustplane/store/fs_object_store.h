@@ -1,14 +1,17 @@
 // FsObjectStore: the default ObjectStore, a bucket in a local directory.
 // Safe across processes on one host (POSIX link/rename atomicity plus
-// per-object advisory locks); survives kill -9 at any point without a torn or
-// half-visible object. Durability: each write is fsynced before it becomes
-// visible; PutAllIfAbsent pays for one filesystem sync per batch.
+// advisory flock()s on the object's directory); survives kill -9 at any point
+// without a torn or half-visible object. Durability: each write is fsynced
+// before it becomes visible; PutAllIfAbsent pays for one filesystem sync per
+// large batch. The layout and file format are described in fs_object_store.cc
+// and object_file.h.
 #pragma once
 
 #include <memory>
 #include <string>
 
 #include "trustplane/store/object_store.h"
+#include "trustplane/store/unique_fd.h"
 
 namespace trustplane::store {
 
@@ -29,8 +32,14 @@ class FsObjectStore final : public ObjectStore {
   const std::string& root() const { return root_; }
 
  private:
-  explicit FsObjectStore(std::string root) : root_(std::move(root)) {}
+  FsObjectStore(std::string root, UniqueFd objects_dir, UniqueFd staging_dir,
+                std::string staging_path);
+  std::string ObjectsPath(std::string_view relative) const;
+
   std::string root_;
+  UniqueFd objects_dir_;      // <root>/objects, the base of every object path
+  UniqueFd staging_dir_;      // <root>/.staging/<id>, flock()ed while this store is open
+  std::string staging_path_;  // for error messages
 };
 
 }  // namespace trustplane::store
