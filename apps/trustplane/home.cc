@@ -1,0 +1,116 @@
+#include "home.h"
+
+#include <pwd.h>
+#include <unistd.h>
+#include <yaml-cpp/yaml.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "trustplane/store/fs_object_store.h"
+
+namespace trustplane::cli {
+namespace fs = std::filesystem;
+namespace {
+
+constexpr char kDefaultConfig[] =
+    "# trustplane home configuration (docs/operations.md)\n"
+    "# bucket: directory of the local bucket, relative to this home\n"
+    "bucket: bucket\n"
+    "# trust_config_id: the Certificate Manager trust config id `trust export` renders\n"
+    "trust_config_id: trustplane\n"
+    "# policy: onboarding policy file (YAML); empty means exactly what Google's load\n"
+    "# balancer accepts\n"
+    "policy: \"\"\n";
+
+std::string Absolute(const std::string& home, const std::string& path) {
+  if (path.empty() || path[0] == '/') return path;
+  return home + "/" + path;
+}
+
+Result<std::string> ReadSmallFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return Status::InvalidArgument("cannot read " + path);
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+Result<HomeConfig> LoadConfig(const std::string& dir) {
+  const std::string path = dir + "/config.yaml";
+  if (!fs::exists(path)) {
+    return Status::NotFound("no trustplane home at " + dir + " (run `trustplane init` first)");
+  }
+  HomeConfig config{dir + "/bucket", "trustplane", ""};
+  try {
+    YAML::Node root = YAML::LoadFile(path);
+    for (const auto& kv : root) {
+      const std::string key = kv.first.as<std::string>();
+      const std::string value = kv.second.IsNull() ? "" : kv.second.as<std::string>();
+      if (key == "bucket") config.bucket_dir = Absolute(dir, value);
+      else if (key == "trust_config_id") config.trust_config_id = value;
+      else if (key == "policy") config.policy_file = Absolute(dir, value);
+      else return Status::InvalidArgument(path + ": unknown setting '" + key + "'");
+    }
+  } catch (const YAML::Exception& e) {
+    return Status::InvalidArgument(path + ": " + e.what());
+  }
+  return config;
+}
+
+}  // namespace
+
+std::string ResolveHomeDir(const std::string& flag) {
+  if (!flag.empty()) return fs::absolute(flag).lexically_normal().string();
+  if (const char* env = std::getenv("TRUSTPLANE_HOME"); env && *env) {
+    return fs::absolute(env).lexically_normal().string();
+  }
+  const char* home = std::getenv("HOME");
+  if (!home || !*home) {
+    const passwd* pw = getpwuid(getuid());
+    home = pw ? pw->pw_dir : "/";
+  }
+  return std::string(home) + "/.trustplane";
+}
+
+Result<bool> InitHome(const std::string& dir) {
+  std::error_code ec;
+  if (fs::exists(dir + "/config.yaml")) return false;
+  fs::create_directories(dir, ec);
+  if (ec) return Status::Internal("cannot create " + dir + ": " + ec.message());
+  fs::permissions(dir, fs::perms::owner_all, fs::perm_options::replace, ec);
+  // Write then rename so a crash never leaves a half-written config.
+  const std::string tmp = dir + "/.config.yaml.tmp";
+  {
+    std::ofstream out(tmp, std::ios::trunc);
+    out << kDefaultConfig;
+    if (!out) return Status::Internal("cannot write " + tmp);
+  }
+  TP_RETURN_IF_ERROR(store::FsObjectStore::Open(dir + "/bucket").status());
+  fs::rename(tmp, dir + "/config.yaml", ec);
+  if (ec) return Status::Internal("cannot create " + dir + "/config.yaml: " + ec.message());
+  return true;
+}
+
+Result<std::unique_ptr<Home>> Home::Open(const std::string& dir) {
+  auto home = std::unique_ptr<Home>(new Home());
+  home->dir_ = dir;
+  TP_ASSIGN_OR_RETURN(home->config_, LoadConfig(dir));
+  if (!home->config_.policy_file.empty()) {
+    TP_ASSIGN_OR_RETURN(std::string text, ReadSmallFile(home->config_.policy_file));
+    auto policy = trust::OnboardingPolicy::FromYaml(text);
+    if (!policy.ok()) return policy.status().WithContext(home->config_.policy_file);
+    home->policy_ = std::move(policy).value();
+  }
+  TP_ASSIGN_OR_RETURN(auto bucket, store::FsObjectStore::Open(home->config_.bucket_dir));
+  home->bucket_ = std::move(bucket);
+  home->trust_store_ = std::make_unique<trust::TrustStore>(*home->bucket_);
+  home->audit_ = std::make_unique<audit::AuditLog>(*home->bucket_);
+  home->lifecycle_ =
+      std::make_unique<trust::TrustLifecycle>(*home->trust_store_, *home->audit_, home->policy_);
+  return home;
+}
+
+}  // namespace trustplane::cli
