@@ -114,9 +114,11 @@ void AddCommand(CLI::App& trust, Context& ctx) {
         TP_ASSIGN_OR_RETURN(as, trust::ParseTrustKind(o->as));
       }
       // Parse every file before touching the store: bad input writes nothing.
-      for (const auto& f : o->files) {
-        TP_ASSIGN_OR_RETURN(auto bundle, x509::ReadBundleFile(f));
-        for (auto& c : bundle.certificates) req.certificates.push_back({std::move(c), as, f});
+      TP_ASSIGN_OR_RETURN(auto bundles, x509::ReadBundleFiles(o->files));
+      for (size_t i = 0; i < bundles.size(); ++i) {
+        for (auto& c : bundles[i].certificates) {
+          req.certificates.push_back({std::move(c), as, o->files[i]});
+        }
       }
       TP_ASSIGN_OR_RETURN(Home * home, ctx.OpenHome());
       TP_ASSIGN_OR_RETURN(auto result, home->lifecycle().Add(req));

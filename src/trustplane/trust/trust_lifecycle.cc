@@ -4,6 +4,7 @@
 #include <map>
 #include <set>
 
+#include "trustplane/base/parallel.h"
 #include "trustplane/trust/bucket_layout.h"
 
 namespace trustplane::trust {
@@ -73,6 +74,12 @@ Result<AddResult> TrustLifecycle::Add(const AddRequest& request) {
   }
   if (subs.empty()) return Status::InvalidArgument("no certificates to add");
 
+  // Signature checks dominate the policy's cost; do them on all cores first
+  // (the result is memoized in the certificate).
+  ParallelFor(subs.size(), [&](size_t i) {
+    if (subs[i].cert.IsSelfIssued()) subs[i].cert.VerifySelfSignature();
+  });
+
   x509::TrustMaterial existing;
   if (std::any_of(subs.begin(), subs.end(), MayNeedExistingIssuers)) {
     TP_ASSIGN_OR_RETURN(existing, store_.LoadTrustMaterial());
@@ -135,9 +142,13 @@ Result<AddResult> TrustLifecycle::Add(const AddRequest& request) {
 
   // Plan: create what is missing, claim what exists for a new tenant.
   std::vector<size_t> to_create, to_claim;
+  std::vector<std::optional<Result<TrustRecord>>> lookups(result.certificates.size());
+  ParallelFor(lookups.size(), [&](size_t i) {
+    lookups[i] = store_.Find(result.certificates[i].cert.sha256_hex());
+  });
   for (size_t i = 0; i < result.certificates.size(); ++i) {
     auto& out = result.certificates[i];
-    auto found = store_.Find(out.cert.sha256_hex());
+    const Result<TrustRecord>& found = *lookups[i];
     if (found.ok()) {
       out.outcome = Outcome::kAlreadyTrusted;
       out.message = "already trusted as " + std::string(TrustKindName(found->kind));

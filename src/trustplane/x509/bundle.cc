@@ -13,6 +13,7 @@
 #include <optional>
 
 #include "trustplane/base/encoding.h"
+#include "trustplane/base/parallel.h"
 #include "trustplane/x509/native_handle.h"
 
 namespace trustplane::x509 {
@@ -366,6 +367,19 @@ Result<ParsedBundle> ReadBundleFile(const std::string& path, size_t max_bytes) {
   auto bundle = ParseBundle(data);
   if (!bundle.ok()) return bundle.status().WithContext(path);
   return bundle;
+}
+
+Result<std::vector<ParsedBundle>> ReadBundleFiles(const std::vector<std::string>& paths,
+                                                  size_t max_bytes) {
+  std::vector<std::optional<Result<ParsedBundle>>> results(paths.size());
+  ParallelFor(paths.size(), [&](size_t i) { results[i] = ReadBundleFile(paths[i], max_bytes); });
+  std::vector<ParsedBundle> bundles;
+  bundles.reserve(paths.size());
+  for (auto& r : results) {
+    if (!r->ok()) return r->status();
+    bundles.push_back(std::move(*r).value());
+  }
+  return bundles;
 }
 
 }  // namespace trustplane::x509

@@ -30,4 +30,9 @@ Result<ParsedBundle> ParseBundle(std::string_view data);
 // errors are prefixed with the path.
 Result<ParsedBundle> ReadBundleFile(const std::string& path, size_t max_bytes = 1 << 20);
 
+// ReadBundleFile for many files, parsed on all cores; on failure, the error
+// of the first bad file in path order.
+Result<std::vector<ParsedBundle>> ReadBundleFiles(const std::vector<std::string>& paths,
+                                                  size_t max_bytes = 1 << 20);
+
 }  // namespace trustplane::x509

@@ -10,6 +10,7 @@
 #include <openssl/x509v3.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cctype>
 #include <ctime>
 
@@ -34,6 +35,9 @@ struct Certificate::Data {
   std::string ski, aki;
   int name_constraints = 0;
   std::string sha256_raw, sha256, sha1;
+  // Memo of VerifySelfSignature: -1 unknown, 0 invalid, 1 valid. Onboarding
+  // checks each root once, possibly from a pool thread ahead of the policy.
+  mutable std::atomic<int8_t> self_signature{-1};
 };
 
 namespace {
@@ -481,7 +485,12 @@ bool Certificate::IsSelfIssued() const {
 }
 
 bool Certificate::VerifySelfSignature() const {
-  return IsSignedBy(*this);
+  int8_t known = d_->self_signature.load(std::memory_order_acquire);
+  if (known < 0) {
+    known = IsSignedBy(*this) ? 1 : 0;
+    d_->self_signature.store(known, std::memory_order_release);
+  }
+  return known == 1;
 }
 
 bool Certificate::IsSignedBy(const Certificate& issuer) const {
