@@ -218,13 +218,13 @@ TEST(TrustConfig, ParseOfRenderGivesTheSameConfig) {
 
 // gcloud reads the file with Python's YAML library; it must see the same strings.
 TEST(TrustConfig, PythonYamlReadsThePemsExactly) {
-  if (testing::RunProcess({"python3", "-c", "import yaml"}).exit_code != 0) {
+  if (testing::RunProcess({"/usr/bin/python3", "-c", "import yaml"}).exit_code != 0) {
     GTEST_SKIP() << "python3 with the yaml module (Debian: python3-yaml) is not installed";
   }
   TrustConfig c = Full();
   c.description = "caf\xc3\xa9 \xe2\x80\xa8 \"q\" \xf0\x9f\x94\x92";
   auto run = testing::RunProcess(
-      {"python3", "-c",
+      {"/usr/bin/python3", "-c",
        "import sys, json, yaml; json.dump(yaml.safe_load(sys.stdin.read()), sys.stdout)"},
       {}, RenderYaml(c));
   ASSERT_EQ(run.exit_code, 0) << run.err;
