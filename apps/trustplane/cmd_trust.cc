@@ -354,6 +354,92 @@ void DiffCommand(CLI::App& trust, Context& ctx) {
   });
 }
 
+void PublishCommand(CLI::App& trust, Context& ctx) {
+  auto id = std::make_shared<std::string>();
+  auto* cmd = trust.add_subcommand(
+      "publish", "render the trust config into the bucket (trust-configs/ID.yaml) as a new revision");
+  cmd->add_option("--id", *id, "trust config id (default: trust_config_id from config.yaml)");
+  cmd->callback([&ctx, id] {
+    ctx.action = [&ctx, id]() -> Status {
+      TP_ASSIGN_OR_RETURN(Home * home, ctx.OpenHome());
+      const std::string tc = id->empty() ? home->config().trust_config_id : *id;
+      TP_ASSIGN_OR_RETURN(auto res, home->revisions().Publish(tc, ctx.actor));
+      if (ctx.json()) {
+        PrintJson({{"id", tc},
+                   {"revision", res.revision},
+                   {"previous_revision", res.previous_revision},
+                   {"changed", res.changed},
+                   {"covers_audit_seq", res.covers_seq}});
+      } else if (res.changed) {
+        std::cout << "published " << tc << " revision " << res.revision << " ("
+                  << trust::CurrentTrustConfigObject(tc) << ")\n";
+      } else {
+        std::cout << tc << " is already at revision " << res.revision << "\n";
+      }
+      return Status::Ok();
+    };
+  });
+}
+
+void HistoryCommand(CLI::App& trust, Context& ctx) {
+  auto id = std::make_shared<std::string>();
+  auto* cmd = trust.add_subcommand("history", "published revisions of the trust config, newest first");
+  cmd->add_option("--id", *id, "trust config id (default: trust_config_id from config.yaml)");
+  cmd->callback([&ctx, id] {
+    ctx.action = [&ctx, id]() -> Status {
+      TP_ASSIGN_OR_RETURN(Home * home, ctx.OpenHome());
+      const std::string tc = id->empty() ? home->config().trust_config_id : *id;
+      TP_ASSIGN_OR_RETURN(auto revisions, home->revisions().History(tc));
+      if (ctx.json()) {
+        nlohmann::json all = nlohmann::json::array();
+        for (const auto& r : revisions) {
+          all.push_back({{"revision", r.revision},
+                         {"published_at", r.published_at},
+                         {"published_by", r.published_by},
+                         {"current", r.current}});
+        }
+        PrintJson(all);
+        return Status::Ok();
+      }
+      for (const auto& r : revisions) {
+        std::cout << (r.current ? "* " : "  ") << r.revision << "\t" << r.published_at << "\t"
+                  << r.published_by << "\n";
+      }
+      if (revisions.empty()) std::cout << "nothing published yet (trustplane trust publish)\n";
+      return Status::Ok();
+    };
+  });
+}
+
+void RollbackCommand(CLI::App& trust, Context& ctx) {
+  struct Opts {
+    std::string revision, id, reason;
+  };
+  auto o = std::make_shared<Opts>();
+  auto* cmd = trust.add_subcommand(
+      "rollback", "make the trusted set equal to an earlier revision and publish it again");
+  cmd->add_option("revision", o->revision, "revision from `trust history`")->required();
+  cmd->add_option("--id", o->id, "trust config id (default: trust_config_id from config.yaml)");
+  cmd->add_option("--reason", o->reason, "why, for the audit log")->required();
+  cmd->callback([&ctx, o] {
+    ctx.action = [&ctx, o]() -> Status {
+      TP_ASSIGN_OR_RETURN(Home * home, ctx.OpenHome());
+      const std::string tc = o->id.empty() ? home->config().trust_config_id : o->id;
+      TP_ASSIGN_OR_RETURN(auto res, home->revisions().Rollback(tc, o->revision, ctx.actor, o->reason));
+      if (ctx.json()) {
+        PrintJson({{"id", tc},
+                   {"revision", res.publish.revision},
+                   {"re_added", res.re_added},
+                   {"removed", res.removed}});
+      } else {
+        std::cout << "rolled " << tc << " back to revision " << res.publish.revision << ": "
+                  << res.re_added.size() << " re-added, " << res.removed.size() << " removed\n";
+      }
+      return Status::Ok();
+    };
+  });
+}
+
 }  // namespace
 
 void RegisterTrustCommands(CLI::App& app, Context& ctx) {
@@ -366,6 +452,9 @@ void RegisterTrustCommands(CLI::App& app, Context& ctx) {
   ExportCommand(*trust, ctx);
   ImportCommand(*trust, ctx);
   DiffCommand(*trust, ctx);
+  PublishCommand(*trust, ctx);
+  HistoryCommand(*trust, ctx);
+  RollbackCommand(*trust, ctx);
 }
 
 }  // namespace trustplane::cli

@@ -110,6 +110,8 @@ Result<std::unique_ptr<Home>> Home::Open(const std::string& dir) {
   home->audit_ = std::make_unique<audit::AuditLog>(*home->bucket_);
   home->lifecycle_ =
       std::make_unique<trust::TrustLifecycle>(*home->trust_store_, *home->audit_, home->policy_);
+  home->revisions_ =
+      std::make_unique<trust::Revisions>(*home->trust_store_, *home->lifecycle_, *home->audit_);
   return home;
 }
 

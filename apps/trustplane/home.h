@@ -9,6 +9,7 @@
 #include "trustplane/base/status.h"
 #include "trustplane/store/object_store.h"
 #include "trustplane/trust/onboarding_policy.h"
+#include "trustplane/trust/revisions.h"
 #include "trustplane/trust/trust_lifecycle.h"
 #include "trustplane/trust/trust_store.h"
 
@@ -37,6 +38,7 @@ class Home {
   trust::TrustStore& trust_store() { return *trust_store_; }
   audit::AuditLog& audit_log() { return *audit_; }
   trust::TrustLifecycle& lifecycle() { return *lifecycle_; }
+  trust::Revisions& revisions() { return *revisions_; }
   const trust::OnboardingPolicy& policy() const { return policy_; }
 
  private:
@@ -47,6 +49,7 @@ class Home {
   std::unique_ptr<trust::TrustStore> trust_store_;
   std::unique_ptr<audit::AuditLog> audit_;
   std::unique_ptr<trust::TrustLifecycle> lifecycle_;
+  std::unique_ptr<trust::Revisions> revisions_;
 };
 
 }  // namespace trustplane::cli

@@ -56,6 +56,12 @@ Status AuditLog::CatchUp() {
   }
 }
 
+Result<uint64_t> AuditLog::HeadSeq() {
+  std::lock_guard<std::mutex> lock(mu_);
+  TP_RETURN_IF_ERROR(CatchUp());
+  return tail_.seq;
+}
+
 Result<AuditEvent> AuditLog::Append(AuditEvent event) {
   std::lock_guard<std::mutex> lock(mu_);
   if (event.time.empty()) event.time = FormatRfc3339(NowUnix());

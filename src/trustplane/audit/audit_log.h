@@ -27,6 +27,8 @@ class AuditLog {
   // Assigns seq, time (when empty) and prev_sha256, then appends. Thread-safe
   // and safe across processes.
   Result<AuditEvent> Append(AuditEvent event);
+  // The sequence number of the newest event (0 for an empty log).
+  Result<uint64_t> HeadSeq();
   // Events with from <= seq <= to (to = 0: up to the newest), in order.
   Result<std::vector<AuditEvent>> Read(uint64_t from = 1, uint64_t to = 0) const;
 

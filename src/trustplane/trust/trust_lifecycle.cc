@@ -123,6 +123,7 @@ Result<AddResult> TrustLifecycle::Add(const AddRequest& request) {
     result.certificates.push_back(std::move(out));
   }
 
+  if (request.validate_only) return result;
   Intent intent = NewIntent("trust.add", request.actor, request.tenant, "");
   result.request_id = intent.request_id;
   if (result.rejected) {

@@ -26,6 +26,7 @@ struct AddRequest {
   std::string tenant;  // "" = operator, trusted for every tenant
   std::string actor;
   UnixSeconds now = 0;  // 0 = current time
+  bool validate_only = false;  // evaluate the policy and report, write nothing
 };
 
 enum class Outcome { kAdded, kAlreadyTrusted, kRejected, kNotAdded };
