@@ -40,5 +40,6 @@ void RegisterCertCommands(CLI::App& app, Context& ctx);
 void RegisterTrustCommands(CLI::App& app, Context& ctx);
 void RegisterVerifyCommand(CLI::App& app, Context& ctx);
 void RegisterAuditCommands(CLI::App& app, Context& ctx);
+void RegisterRenewCommand(CLI::App& app, Context& ctx);
 
 }  // namespace trustplane::cli

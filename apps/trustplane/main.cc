@@ -61,6 +61,7 @@ int Run(int argc, char** argv) {
   RegisterTrustCommands(app, ctx);
   RegisterVerifyCommand(app, ctx);
   RegisterAuditCommands(app, ctx);
+  RegisterRenewCommand(app, ctx);
   try {
     app.parse(argc, argv);
   } catch (const CLI::Success& e) {
