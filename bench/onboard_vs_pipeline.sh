@@ -18,6 +18,10 @@ now_ns() { date +%s%N; }
 echo "generating $count distinct P-256 CA certificates ..."
 "$build/bench/make_test_cas" "$count" "$work/certs"
 mapfile -t certs < <(ls "$work/certs"/*.pem | sort)
+# Flush the generated files first: trustplane's store syncs the filesystem
+# once per batch (durability the cp pipeline does not have), and that sync
+# must not pay for the generator's writes.
+sync
 
 export TRUSTPLANE_HOME="$work/home" TRUSTPLANE_ACTOR="bench:onboard"
 "$build/trustplane" init >/dev/null

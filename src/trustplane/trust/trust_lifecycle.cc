@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <map>
 #include <set>
+#include <unordered_map>
 
 #include "trustplane/base/parallel.h"
 #include "trustplane/trust/bucket_layout.h"
@@ -12,6 +13,9 @@ namespace {
 
 // Bounded retries for read-modify-write of one object's tenant list.
 constexpr int kCasAttempts = 64;
+// From this many certificates in one request, list the store once instead of
+// looking each one up under every kind.
+constexpr size_t kListInsteadOfLookups = 512;
 
 bool Contains(const std::vector<std::string>& v, const std::string& s) {
   return std::find(v.begin(), v.end(), s) != v.end();
@@ -144,9 +148,23 @@ Result<AddResult> TrustLifecycle::Add(const AddRequest& request) {
   // Plan: create what is missing, claim what exists for a new tenant.
   std::vector<size_t> to_create, to_claim;
   std::vector<std::optional<Result<TrustRecord>>> lookups(result.certificates.size());
-  ParallelFor(lookups.size(), [&](size_t i) {
-    lookups[i] = store_.Find(result.certificates[i].cert.sha256_hex());
-  });
+  if (lookups.size() >= kListInsteadOfLookups) {
+    // One listing of the store is cheaper than three lookups per certificate.
+    TP_ASSIGN_OR_RETURN(auto records, store_.List());
+    std::unordered_map<std::string, TrustRecord> by_fingerprint;
+    for (auto& r : records) by_fingerprint.emplace(r.sha256, std::move(r));
+    for (size_t i = 0; i < lookups.size(); ++i) {
+      const std::string& fp = result.certificates[i].cert.sha256_hex();
+      auto it = by_fingerprint.find(fp);
+      lookups[i] = it != by_fingerprint.end()
+                       ? Result<TrustRecord>(it->second)
+                       : Result<TrustRecord>(Status::NotFound("no trusted certificate " + fp));
+    }
+  } else {
+    ParallelFor(lookups.size(), [&](size_t i) {
+      lookups[i] = store_.Find(result.certificates[i].cert.sha256_hex());
+    });
+  }
   for (size_t i = 0; i < result.certificates.size(); ++i) {
     auto& out = result.certificates[i];
     const Result<TrustRecord>& found = *lookups[i];
