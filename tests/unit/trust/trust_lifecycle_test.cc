@@ -151,6 +151,30 @@ TEST_F(LifecycleTest, GcRemovesOnlyExpiredCas) {
   EXPECT_EQ(Events().back().action, "trust.gc");
 }
 
+TEST_F(LifecycleTest, LargeRequestsFindExistingCertificatesByListing) {
+  std::vector<Issued> roots;
+  for (int i = 0; i < 520; ++i) {
+    testing::CertSpec spec;
+    spec.cn = "bulk " + std::to_string(i);
+    spec.is_ca = true;
+    roots.push_back(testing::MakeSelfSigned(spec));
+  }
+  std::vector<Issued> first(roots.begin(), roots.begin() + 10);
+  ASSERT_TRUE(lifecycle_->Add(Request(first, "a")).ok());
+  auto bulk = lifecycle_->Add(Request(roots, "b"));
+  ASSERT_TRUE(bulk.ok()) << bulk.status().ToString();
+  ASSERT_FALSE(bulk->rejected);
+  int added = 0, already = 0;
+  for (const auto& c : bulk->certificates) {
+    (c.outcome == Outcome::kAdded ? added : already)++;
+  }
+  EXPECT_EQ(added, 510);
+  EXPECT_EQ(already, 10);
+  EXPECT_EQ(store_->Find(roots[0].cert.sha256_hex())->tenants, (std::vector<std::string>{"a", "b"}));
+  EXPECT_EQ(store_->Find(roots[519].cert.sha256_hex())->tenants, std::vector<std::string>{"b"});
+  ExpectEveryObjectAuditedOnce();
+}
+
 // A crash before or after every store mutation of an add (with a claim):
 // the next command's recovery leaves every object audited exactly once.
 TEST_F(LifecycleTest, CrashAtEveryStepIsRecoveredByTheNextCommand) {
