@@ -41,5 +41,6 @@ void RegisterTrustCommands(CLI::App& app, Context& ctx);
 void RegisterVerifyCommand(CLI::App& app, Context& ctx);
 void RegisterAuditCommands(CLI::App& app, Context& ctx);
 void RegisterRenewCommand(CLI::App& app, Context& ctx);
+void RegisterCaCommands(CLI::App& app, Context& ctx);
 
 }  // namespace trustplane::cli

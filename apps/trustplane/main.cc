@@ -62,6 +62,7 @@ int Run(int argc, char** argv) {
   RegisterVerifyCommand(app, ctx);
   RegisterAuditCommands(app, ctx);
   RegisterRenewCommand(app, ctx);
+  RegisterCaCommands(app, ctx);
   try {
     app.parse(argc, argv);
   } catch (const CLI::Success& e) {

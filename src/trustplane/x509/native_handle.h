@@ -10,17 +10,11 @@
 #include <memory>
 #include <string>
 
+#include "trustplane/base/openssl_ptr.h"
 #include "trustplane/x509/certificate.h"
 
 namespace trustplane::x509 {
 
-template <typename T, void (*F)(T*)>
-struct OpenSslDeleter {
-  void operator()(T* p) const { F(p); }
-};
-// OpenSslPtr<X509, X509_free> owns an X509.
-template <typename T, void (*F)(T*)>
-using OpenSslPtr = std::unique_ptr<T, OpenSslDeleter<T, F>>;
 using X509Ptr = OpenSslPtr<X509, X509_free>;
 using BioPtr = OpenSslPtr<BIO, BIO_free_all>;
 using Pkcs7Ptr = OpenSslPtr<PKCS7, PKCS7_free>;

@@ -1,0 +1,119 @@
+// `trustplane ca init|gencert` as a cfssl user drives it, checked with the real openssl.
+#include <sys/stat.h>
+
+#include "cli_fixture.h"
+
+namespace trustplane::testing {
+namespace {
+
+class CaTest : public CliTest {
+ protected:
+  std::string Stem(const std::string& name) const { return dir().Join("files/" + name); }
+  ProcessResult Openssl(const std::vector<std::string>& args) const {
+    std::vector<std::string> argv = {"openssl"};
+    argv.insert(argv.end(), args.begin(), args.end());
+    return RunProcess(argv);
+  }
+  void MakeRootAndIntermediate() {
+    Write("ca.json", R"({"CN": "Test Root", "names": [{"C": "US", "O": "Test"}], "ca": {"expiry": "87600h"}})");
+    Write("inter.json", R"({"CN": "Test Issuing", "names": [{"O": "Test"}], "ca": {"pathlen": 0}})");
+    auto root = Tp({"ca", "init", Stem("ca.json"), "--bare", Stem("ca")});
+    ASSERT_EQ(root.exit_code, 0) << root.err;
+    auto inter = Tp({"ca", "init", Stem("inter.json"), "--ca", Stem("ca.pem"), "--ca-key",
+                     Stem("ca-key.pem"), "--bare", Stem("inter")});
+    ASSERT_EQ(inter.exit_code, 0) << inter.err;
+    Write("config.json", R"({"signing": {"default": {"expiry": "168h"}, "profiles": {
+        "client": {"usages": ["signing", "key encipherment", "client auth"], "expiry": "8760h"},
+        "forever": {"usages": ["signing", "client auth"], "expiry": "876000h"}}}})");
+  }
+};
+
+TEST_F(CaTest, IssuesChainsOpensslVerifiesWithCfsslFilesAndPrivateKeys0600) {
+  MakeRootAndIntermediate();
+  Write("leaf.json", R"({"CN": "svc-a", "hosts": ["a.example.com", "10.1.2.3", "ops@example.com",
+      "spiffe://example.com/svc-a"], "key": {"algo": "rsa", "size": 2048}})");
+  auto leaf = Tp({"ca", "gencert", "--ca", Stem("inter.pem"), "--ca-key", Stem("inter-key.pem"),
+                  "--config", Stem("config.json"), "--profile", "client", Stem("leaf.json"),
+                  "--bare", Stem("leaf")});
+  ASSERT_EQ(leaf.exit_code, 0) << leaf.err;
+
+  auto verify = Openssl({"verify", "-CAfile", Stem("ca.pem"), "-untrusted", Stem("inter.pem"),
+                         Stem("leaf.pem")});
+  EXPECT_EQ(verify.exit_code, 0) << verify.out << verify.err;
+  auto san = Openssl({"x509", "-in", Stem("leaf.pem"), "-noout", "-ext", "subjectAltName,extendedKeyUsage"});
+  for (const char* want : {"DNS:a.example.com", "IP Address:10.1.2.3", "email:ops@example.com",
+                           "URI:spiffe://example.com/svc-a", "TLS Web Client Authentication"}) {
+    EXPECT_NE(san.out.find(want), std::string::npos) << want << "\n" << san.out;
+  }
+  EXPECT_EQ(Openssl({"req", "-in", Stem("leaf.csr"), "-noout", "-verify"}).exit_code, 0);
+  EXPECT_NE(ReadFile(Stem("leaf-key.pem")).find("BEGIN RSA PRIVATE KEY"), std::string::npos);
+  EXPECT_NE(ReadFile(Stem("ca-key.pem")).find("BEGIN EC PRIVATE KEY"), std::string::npos);
+  for (const char* key : {"ca-key.pem", "inter-key.pem", "leaf-key.pem"}) {
+    struct stat st {};
+    ASSERT_EQ(stat(Stem(key).c_str(), &st), 0);
+    EXPECT_EQ(st.st_mode & 0777, 0600u) << key;
+  }
+  // Serial: positive, at most 20 octets.
+  auto serial = Openssl({"x509", "-in", Stem("leaf.pem"), "-noout", "-serial"});
+  std::string hex = serial.out.substr(serial.out.find('=') + 1);
+  hex.erase(hex.find_last_not_of("\n") + 1);
+  EXPECT_LE(hex.size(), 40u);
+  EXPECT_LT(std::stoi(hex.substr(0, 1), nullptr, 16), 8);
+
+  // The issued CA onboards into trustplane, and the leaf verifies against it.
+  ASSERT_EQ(Tp({"trust", "add", Stem("ca.pem"), Stem("inter.pem")}).exit_code, 0);
+  auto lb = Tp({"verify", "--cert", Stem("leaf.pem")});
+  EXPECT_EQ(lb.exit_code, 0) << lb.out << lb.err;
+}
+
+TEST_F(CaTest, NotAfterNeverPassesTheIssuers) {
+  MakeRootAndIntermediate();
+  Write("leaf.json", R"({"CN": "long-lived"})");
+  ASSERT_EQ(Tp({"ca", "gencert", "--ca", Stem("inter.pem"), "--ca-key", Stem("inter-key.pem"),
+                "--config", Stem("config.json"), "--profile", "forever", Stem("leaf.json"),
+                "--bare", Stem("long")})
+                .exit_code,
+            0);
+  auto leaf_end = Openssl({"x509", "-in", Stem("long.pem"), "-noout", "-enddate"}).out;
+  auto inter_end = Openssl({"x509", "-in", Stem("inter.pem"), "-noout", "-enddate"}).out;
+  EXPECT_EQ(leaf_end, inter_end);
+}
+
+TEST_F(CaTest, BadRequestsGetSpecificErrors) {
+  MakeRootAndIntermediate();
+  const std::vector<std::string> gen = {"ca", "gencert", "--ca", Stem("inter.pem"), "--ca-key",
+                                        Stem("inter-key.pem"), "--config", Stem("config.json")};
+  struct Case {
+    std::string csr_json;
+    std::vector<std::string> extra;
+    int exit_code;
+    std::string message;
+  };
+  const std::vector<Case> cases = {
+      {R"({"CN": "x", "key": {"algo": "rsa", "size": 1024}})", {}, 2, "outside 2048..8192"},
+      {R"({"CN": "x", "key": {"algo": "dsa"}})", {}, 2, "'dsa' is not supported"},
+      {R"({"CN": "x", "hostz": []})", {}, 2, "unknown field 'hostz'"},
+      {R"({"CN": )", {}, 2, "malformed CSR JSON"},
+      {R"({"key": {"algo": "ecdsa", "size": 256}})", {}, 2, "names no subject"},
+      {R"({"CN": "x"})", {"--profile", "server"}, 3, "unknown signing profile 'server' (known: client, forever)"},
+  };
+  for (size_t i = 0; i < cases.size(); ++i) {
+    SCOPED_TRACE(cases[i].csr_json);
+    std::vector<std::string> args = gen;
+    args.insert(args.end(), cases[i].extra.begin(), cases[i].extra.end());
+    args.push_back(Write("bad" + std::to_string(i) + ".json", cases[i].csr_json));
+    args.insert(args.end(), {"--bare", Stem("bad" + std::to_string(i))});
+    auto r = Tp(args);
+    EXPECT_EQ(r.exit_code, cases[i].exit_code) << r.err;
+    EXPECT_NE(r.err.find(cases[i].message), std::string::npos) << r.err;
+  }
+  // A CA key that does not belong to the CA certificate is refused.
+  Write("leaf.json", R"({"CN": "x"})");
+  auto wrong = Tp({"ca", "gencert", "--ca", Stem("inter.pem"), "--ca-key", Stem("ca-key.pem"),
+                   Stem("leaf.json"), "--bare", Stem("wrong")});
+  EXPECT_EQ(wrong.exit_code, 2);
+  EXPECT_NE(wrong.err.find("does not belong"), std::string::npos) << wrong.err;
+}
+
+}  // namespace
+}  // namespace trustplane::testing
