@@ -1,4 +1,4 @@
-// `trustplane ca init|gencert`: cfssl's `gencert -initca` and `gencert`, with
+// `trustplane ca init|gencert|sign`: cfssl's `gencert -initca`, `gencert` and `sign`, with
 // cfssljson -bare's output files (NAME.pem, NAME-key.pem 0600, NAME.csr).
 #include <fstream>
 #include <iostream>
@@ -91,6 +91,43 @@ Status Generate(Context& ctx, const Opts& o, bool init) {
   return Emit(ctx, o.bare, cert, key, csr);
 }
 
+Status Sign(Context& ctx, const Opts& o, const std::string& hostnames) {
+  TP_ASSIGN_OR_RETURN(std::string pem, ReadText(o.csr_json));
+  auto csr = pki::ReadCsrPem(pem);
+  if (!csr.ok()) return csr.status().WithContext(o.csr_json);
+  pki::CertificateRequest hosts;  // cfssl sign -hostname replaces the CSR's SANs
+  hosts.hosts = csr->hosts;
+  if (!hostnames.empty()) {
+    hosts.hosts.clear();
+    std::stringstream list(hostnames);
+    for (std::string h; std::getline(list, h, ',');) {
+      if (!h.empty()) hosts.hosts.push_back(h);
+    }
+  }
+  pki::SigningConfig config;
+  if (!o.config.empty()) {
+    TP_ASSIGN_OR_RETURN(std::string text, ReadText(o.config));
+    auto parsed = pki::ParseSigningConfig(text);
+    if (!parsed.ok()) return parsed.status().WithContext(o.config);
+    config = std::move(parsed).value();
+  }
+  pki::IssueRequest issue;
+  issue.subject = &hosts;
+  issue.subject_name_der = csr->subject_name_der;
+  issue.public_key = csr->public_key.get();
+  TP_ASSIGN_OR_RETURN(issue.profile, config.Profile(o.profile));
+  TP_ASSIGN_OR_RETURN(issue.issuer, LoadIssuer(o.ca, o.ca_key));
+  TP_ASSIGN_OR_RETURN(auto cert, pki::IssueCertificate(issue));
+  if (ctx.json()) {
+    PrintJson({{"cert", cert.ToPem()}});
+    return Status::Ok();
+  }
+  TP_RETURN_IF_ERROR(WritePublic(o.bare + ".pem", cert.ToPem()));
+  std::cout << "wrote " << o.bare << ".pem: " << cert.subject() << " serial " << cert.serial_hex()
+            << " until " << FormatRfc3339(cert.not_after()) << "\n";
+  return Status::Ok();
+}
+
 }  // namespace
 
 void RegisterCaCommands(CLI::App& app, Context& ctx) {
@@ -116,6 +153,21 @@ void RegisterCaCommands(CLI::App& app, Context& ctx) {
   gen_cmd->add_option("--profile", gen->profile, "signing profile from the config");
   gen_cmd->add_option("--bare", gen->bare, "output file name stem (default: cert)");
   gen_cmd->callback([&ctx, gen] { ctx.action = [&ctx, gen] { return Generate(ctx, *gen, false); }; });
+
+  auto sign = std::make_shared<Opts>();
+  auto hostnames = std::make_shared<std::string>();
+  sign->bare = "cert";
+  auto* sign_cmd = ca->add_subcommand("sign", "sign a PEM certificate signing request with a CA");
+  sign_cmd->add_option("csr", sign->csr_json, "PEM CSR file")->required();
+  sign_cmd->add_option("--ca", sign->ca, "issuing CA certificate")->required();
+  sign_cmd->add_option("--ca-key", sign->ca_key, "issuing CA key")->required();
+  sign_cmd->add_option("--config", sign->config, "cfssl signing config JSON");
+  sign_cmd->add_option("--profile", sign->profile, "signing profile from the config");
+  sign_cmd->add_option("--hostname", *hostnames, "comma-separated SANs replacing the CSR's");
+  sign_cmd->add_option("--bare", sign->bare, "output file name stem (default: cert)");
+  sign_cmd->callback([&ctx, sign, hostnames] {
+    ctx.action = [&ctx, sign, hostnames] { return Sign(ctx, *sign, *hostnames); };
+  });
 }
 
 }  // namespace trustplane::cli

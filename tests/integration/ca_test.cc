@@ -1,4 +1,4 @@
-// `trustplane ca init|gencert` as a cfssl user drives it, checked with the real openssl.
+// `trustplane ca init|gencert|sign` as a cfssl user drives it, checked with the real openssl.
 #include <sys/stat.h>
 
 #include "cli_fixture.h"
@@ -64,6 +64,36 @@ TEST_F(CaTest, IssuesChainsOpensslVerifiesWithCfsslFilesAndPrivateKeys0600) {
   ASSERT_EQ(Tp({"trust", "add", Stem("ca.pem"), Stem("inter.pem")}).exit_code, 0);
   auto lb = Tp({"verify", "--cert", Stem("leaf.pem")});
   EXPECT_EQ(lb.exit_code, 0) << lb.out << lb.err;
+}
+
+TEST_F(CaTest, SignsAnOpensslCsrKeepingItsSubjectAndSans) {
+  MakeRootAndIntermediate();
+  auto req = Openssl({"req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
+                      "-nodes", "-subj", "/O=Ext/CN=external-client", "-addext",
+                      "subjectAltName=DNS:ext.example,IP:192.0.2.1", "-keyout", Stem("ext-key.pem"),
+                      "-out", Stem("ext.csr")});
+  ASSERT_EQ(req.exit_code, 0) << req.err;
+  auto signed_cert = Tp({"ca", "sign", Stem("ext.csr"), "--ca", Stem("inter.pem"), "--ca-key",
+                         Stem("inter-key.pem"), "--config", Stem("config.json"), "--profile",
+                         "client", "--bare", Stem("ext")});
+  ASSERT_EQ(signed_cert.exit_code, 0) << signed_cert.err;
+  EXPECT_EQ(Openssl({"verify", "-CAfile", Stem("ca.pem"), "-untrusted", Stem("inter.pem"),
+                     Stem("ext.pem")}).exit_code,
+            0);
+  auto text = Openssl({"x509", "-in", Stem("ext.pem"), "-noout", "-subject", "-ext", "subjectAltName"}).out;
+  EXPECT_NE(text.find("O = Ext, CN = external-client"), std::string::npos) << text;
+  EXPECT_NE(text.find("DNS:ext.example, IP Address:192.0.2.1"), std::string::npos) << text;
+
+  auto replaced = Tp({"ca", "sign", Stem("ext.csr"), "--ca", Stem("inter.pem"), "--ca-key",
+                      Stem("inter-key.pem"), "--hostname", "a.example,10.0.0.1", "--bare", Stem("ext2")});
+  ASSERT_EQ(replaced.exit_code, 0) << replaced.err;
+  text = Openssl({"x509", "-in", Stem("ext2.pem"), "-noout", "-ext", "subjectAltName"}).out;
+  EXPECT_NE(text.find("DNS:a.example, IP Address:10.0.0.1"), std::string::npos) << text;
+
+  auto garbage = Tp({"ca", "sign", Write("bad.csr", "garbage\n"), "--ca", Stem("inter.pem"),
+                     "--ca-key", Stem("inter-key.pem")});
+  EXPECT_EQ(garbage.exit_code, 2);
+  EXPECT_NE(garbage.err.find("not a PEM certificate signing request"), std::string::npos) << garbage.err;
 }
 
 TEST_F(CaTest, NotAfterNeverPassesTheIssuers) {

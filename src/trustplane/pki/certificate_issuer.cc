@@ -1,5 +1,6 @@
 #include "trustplane/pki/certificate_issuer.h"
 
+#include <arpa/inet.h>
 #include <openssl/err.h>
 #include <openssl/pem.h>
 #include <openssl/rand.h>
@@ -25,6 +26,11 @@ using AkidPtr = OpenSslPtr<AUTHORITY_KEYID, AUTHORITY_KEYID_free>;
 // Frees the stack only; its extensions are owned elsewhere.
 void FreeExtensionStack(STACK_OF(X509_EXTENSION) * s) { sk_X509_EXTENSION_free(s); }
 using ExtensionStackPtr = OpenSslPtr<STACK_OF(X509_EXTENSION), FreeExtensionStack>;
+// Frees the stack and the extensions it owns.
+void FreeOwnedExtensions(STACK_OF(X509_EXTENSION) * s) {
+  sk_X509_EXTENSION_pop_free(s, X509_EXTENSION_free);
+}
+using OwnedExtensionsPtr = OpenSslPtr<STACK_OF(X509_EXTENSION), FreeOwnedExtensions>;
 
 std::string OpenSslError(const char* what) {
   const char* reason = ERR_reason_error_string(ERR_peek_last_error());
@@ -111,7 +117,10 @@ const EVP_MD* DigestFor(EVP_PKEY* signing_key) {
 Status Lint(const IssueRequest& r, const SubjectAltNameSet& sans, const UsageBits& bits) {
   const bool cert_sign =
       std::find(bits.key_usage.begin(), bits.key_usage.end(), "keyCertSign") != bits.key_usage.end();
-  if (r.subject->cn.empty() && r.subject->names.empty() && sans.empty()) {
+  const bool no_subject = r.subject_name_der.empty()
+                              ? r.subject->cn.empty() && r.subject->names.empty()
+                              : r.subject_name_der.size() <= 2;  // an empty SEQUENCE
+  if (no_subject && sans.empty()) {
     return Status::Policy("lint empty-subject-no-san: the certificate would have neither a subject nor a SAN");
   }
   if (r.profile.is_ca && !cert_sign) {
@@ -151,7 +160,14 @@ Result<x509::Certificate> IssueCertificate(const IssueRequest& r) {
   BignumPtr bn(BN_bin2bn(serial, sizeof serial, nullptr));
   BN_to_ASN1_INTEGER(bn.get(), X509_get_serialNumber(cert.get()));
 
-  TP_ASSIGN_OR_RETURN(NamePtr subject, SubjectName(*r.subject));
+  NamePtr subject;
+  if (!r.subject_name_der.empty()) {
+    const unsigned char* p = reinterpret_cast<const unsigned char*>(r.subject_name_der.data());
+    subject.reset(d2i_X509_NAME(nullptr, &p, static_cast<long>(r.subject_name_der.size())));
+    if (!subject) return Status::InvalidArgument("the CSR's subject name cannot be decoded");
+  } else {
+    TP_ASSIGN_OR_RETURN(subject, SubjectName(*r.subject));
+  }
   X509_set_subject_name(cert.get(), subject.get());
   if (r.issuer) {
     const std::string& der = r.issuer->certificate.subject_der();
@@ -251,6 +267,45 @@ Result<std::string> CreateCsrPem(const CertificateRequest& subject, const Privat
   char* data = nullptr;
   long n = BIO_get_mem_data(bio.get(), &data);
   return std::string(data, static_cast<size_t>(n));
+}
+
+Result<SignedCsr> ReadCsrPem(std::string_view pem) {
+  BioPtr bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
+  X509ReqPtr req(PEM_read_bio_X509_REQ(bio.get(), nullptr, nullptr, nullptr));
+  if (!req) return Status::InvalidArgument(OpenSslError("not a PEM certificate signing request"));
+  EVP_PKEY* key = X509_REQ_get0_pubkey(req.get());
+  if (key == nullptr || X509_REQ_verify(req.get(), key) != 1) {
+    ERR_clear_error();
+    return Status::InvalidArgument("the CSR's signature does not verify with its own key");
+  }
+  SignedCsr csr;
+  EVP_PKEY_up_ref(key);
+  csr.public_key = std::shared_ptr<EVP_PKEY>(key, EVP_PKEY_free);
+  unsigned char* der = nullptr;
+  int len = i2d_X509_NAME(X509_REQ_get_subject_name(req.get()), &der);
+  if (len <= 0) return Status::InvalidArgument("the CSR's subject cannot be encoded");
+  csr.subject_name_der.assign(reinterpret_cast<char*>(der), static_cast<size_t>(len));
+  OPENSSL_free(der);
+  OwnedExtensionsPtr exts(X509_REQ_get_extensions(req.get()));
+  for (int i = 0; exts && i < sk_X509_EXTENSION_num(exts.get()); ++i) {
+    X509_EXTENSION* ext = sk_X509_EXTENSION_value(exts.get(), i);
+    if (OBJ_obj2nid(X509_EXTENSION_get_object(ext)) != NID_subject_alt_name) continue;
+    OpenSslPtr<GENERAL_NAMES, GENERAL_NAMES_free> names(static_cast<GENERAL_NAMES*>(X509V3_EXT_d2i(ext)));
+    for (int k = 0; names && k < sk_GENERAL_NAME_num(names.get()); ++k) {
+      const GENERAL_NAME* gn = sk_GENERAL_NAME_value(names.get(), k);
+      if (gn->type == GEN_DNS || gn->type == GEN_EMAIL || gn->type == GEN_URI) {
+        const ASN1_IA5STRING* s = gn->d.ia5;
+        csr.hosts.emplace_back(reinterpret_cast<const char*>(ASN1_STRING_get0_data(s)),
+                               static_cast<size_t>(ASN1_STRING_length(s)));
+      } else if (gn->type == GEN_IPADD) {
+        char text[64] = {};
+        const ASN1_OCTET_STRING* ip = gn->d.ip;
+        int family = ASN1_STRING_length(ip) == 4 ? AF_INET : AF_INET6;
+        if (inet_ntop(family, ASN1_STRING_get0_data(ip), text, sizeof text)) csr.hosts.push_back(text);
+      }
+    }
+  }
+  return csr;
 }
 
 }  // namespace trustplane::pki
