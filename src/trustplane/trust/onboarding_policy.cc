@@ -25,20 +25,9 @@ struct Violation {
 };
 using Check = std::optional<Violation>;
 
-template <typename T>
-bool Contains(const std::vector<T>& v, const T& x) {
-  return std::find(v.begin(), v.end(), x) != v.end();
-}
-
 std::string Join(const std::vector<std::string>& v) {
   std::string out;
   for (const auto& s : v) out += (out.empty() ? "" : ", ") + s;
-  return out;
-}
-
-std::string Join(const std::vector<int>& v) {
-  std::string out;
-  for (int i : v) out += (out.empty() ? "" : ", ") + std::to_string(i);
   return out;
 }
 
@@ -118,58 +107,44 @@ Check CheckPemSize(const Certificate& c, TrustKind kind, const OnboardingPolicy&
 }
 
 Check CheckKey(const Certificate& c, TrustKind kind, const OnboardingPolicy& policy) {
-  const x509::PublicKeyInfo& k = c.public_key();
-  switch (k.type) {
-    case x509::KeyType::kRsa:
-      if (Contains(policy.rsa_bits, k.bits)) return std::nullopt;
-      return Violation{
-          rules::kRsaKeySize,
-          Who(c, kind) + " has an RSA " + std::to_string(k.bits) + "-bit key; " +
-              (policy.rsa_bits.empty() ? "RSA keys are not allowed"
-                                       : "allowed sizes are " + Join(policy.rsa_bits))};
-    case x509::KeyType::kEc:
-      if (Contains(policy.ec_curves, k.curve)) return std::nullopt;
-      return Violation{
-          rules::kEcCurve,
-          Who(c, kind) + " has an ECDSA key on curve " + k.curve + "; " +
-              (policy.ec_curves.empty() ? "EC keys are not allowed"
-                                        : "allowed curves are " + Join(policy.ec_curves))};
-    case x509::KeyType::kEd25519:
-      if (policy.allow_ed25519) return std::nullopt;
-      break;
+  const std::optional<x509::CryptoViolation> v = x509::CheckKey(c, policy.crypto);
+  if (!v) return std::nullopt;
+  switch (v->kind) {
+    case x509::CryptoViolation::Kind::kRsaKeySize:
+      return Violation{rules::kRsaKeySize,
+                       Who(c, kind) + " has an RSA " + v->actual + "-bit key; " +
+                           (v->allowed.empty() ? "RSA keys are not allowed"
+                                               : "allowed sizes are " + v->allowed)};
+    case x509::CryptoViolation::Kind::kEcCurve:
+      return Violation{rules::kEcCurve,
+                       Who(c, kind) + " has an ECDSA key on curve " + v->actual + "; " +
+                           (v->allowed.empty() ? "EC keys are not allowed"
+                                               : "allowed curves are " + v->allowed)};
     default:
-      break;
+      return Violation{rules::kKeyAlgorithm, Who(c, kind) + " has a " + v->actual +
+                                                 " key; allowed key types are " + v->allowed};
   }
-  std::vector<std::string> allowed;
-  if (!policy.rsa_bits.empty()) allowed.push_back("RSA");
-  if (!policy.ec_curves.empty()) allowed.push_back("ECDSA");
-  if (policy.allow_ed25519) allowed.push_back("Ed25519");
-  return Violation{rules::kKeyAlgorithm, Who(c, kind) + " has a " + k.description +
-                                             " key; allowed key types are " + Join(allowed)};
 }
 
 Check CheckSignatureDigest(const Certificate& c, TrustKind kind, const OnboardingPolicy& policy) {
-  const std::string& digest = c.signature_digest();
-  if (digest.empty()) {
-    // EdDSA signs without a separate digest; its key type is the policy.
-    if (c.signature_algorithm() == "ED25519" && policy.allow_ed25519) return std::nullopt;
-    return Violation{rules::kSignatureDigest, Who(c, kind) + " is signed with " +
-                                                  c.signature_algorithm() +
-                                                  ", which is not allowed; allowed digests are " +
-                                                  Join(policy.signature_digests)};
+  const std::optional<x509::CryptoViolation> v = x509::CheckSignatureDigest(c, policy.crypto);
+  if (!v) return std::nullopt;
+  if (v->actual.empty()) {
+    return Violation{rules::kSignatureDigest,
+                     Who(c, kind) + " is signed with " + c.signature_algorithm() +
+                         ", which is not allowed; allowed digests are " + v->allowed};
   }
-  if (Contains(policy.signature_digests, digest)) return std::nullopt;
-  return Violation{rules::kSignatureDigest,
-                   Who(c, kind) + " is signed with " + digest + " (" + c.signature_algorithm() +
-                       "); allowed digests are " + Join(policy.signature_digests)};
+  return Violation{rules::kSignatureDigest, Who(c, kind) + " is signed with " + v->actual + " (" +
+                                                c.signature_algorithm() +
+                                                "); allowed digests are " + v->allowed};
 }
 
 Check CheckNameConstraints(const Certificate& c, TrustKind kind, const OnboardingPolicy& policy) {
   const int n = c.name_constraint_count();
-  if (n <= policy.max_name_constraints) return std::nullopt;
+  if (n <= policy.crypto.max_name_constraints) return std::nullopt;
   return Violation{rules::kNameConstraints,
                    Who(c, kind) + " has " + std::to_string(n) + " name constraints; at most " +
-                       std::to_string(policy.max_name_constraints) + " are allowed"};
+                       std::to_string(policy.crypto.max_name_constraints) + " are allowed"};
 }
 
 Check CheckValidity(const Certificate& c, TrustKind kind, const OnboardingPolicy& policy,
@@ -347,26 +322,27 @@ const std::map<std::string, KeyReader, std::less<>>& KeyReaders() {
   using N = const YAML::Node&;
   using P = OnboardingPolicy&;
   static const std::map<std::string, KeyReader, std::less<>> readers{
-      {"rsa_key_sizes",
-       [](std::string_view k, N n, P p) { return Assign(ReadInts(k, n, 512, 16384), p.rsa_bits); }},
+      {"rsa_key_sizes", [](std::string_view k, N n,
+                           P p) { return Assign(ReadInts(k, n, 512, 16384), p.crypto.rsa_bits); }},
       {"ec_curves",
        [](std::string_view k, N n, P p) {
          return Assign(
              ReadNames(k, n, CanonicalCurve, "a named elliptic curve (e.g. P-256, P-521)"),
-             p.ec_curves);
+             p.crypto.ec_curves);
        }},
       {"allow_ed25519",
-       [](std::string_view k, N n, P p) { return Assign(ReadBool(k, n), p.allow_ed25519); }},
+       [](std::string_view k, N n, P p) { return Assign(ReadBool(k, n), p.crypto.allow_ed25519); }},
       {"signature_digests",
        [](std::string_view k, N n, P p) {
          return Assign(ReadNames(k, n, CanonicalDigest, "a digest (e.g. SHA256, SHA384, SHA1)"),
-                       p.signature_digests);
+                       p.crypto.signature_digests);
        }},
       {"max_pem_bytes", [](std::string_view k, N n,
                            P p) { return Assign(ReadInt(k, n, 1, 1 << 20), p.max_pem_bytes); }},
       {"max_name_constraints",
        [](std::string_view k, N n, P p) {
-         return Assign(ReadInt(k, n, 0, std::numeric_limits<int>::max()), p.max_name_constraints);
+         return Assign(ReadInt(k, n, 0, std::numeric_limits<int>::max()),
+                       p.crypto.max_name_constraints);
        }},
       {"allowlisted_requires_client_auth",
        [](std::string_view k, N n, P p) {
@@ -425,27 +401,18 @@ Result<OnboardingPolicy> OnboardingPolicy::FromYaml(std::string_view text) {
   } catch (const YAML::Exception& e) {
     return Status::InvalidArgument("policy file: " + e.msg);
   }
-  if (policy.rsa_bits.empty() && policy.ec_curves.empty() && !policy.allow_ed25519) {
+  if (policy.crypto.rsa_bits.empty() && policy.crypto.ec_curves.empty() &&
+      !policy.crypto.allow_ed25519) {
     return Status::InvalidArgument(
         "policy allows no key at all: rsa_key_sizes and ec_curves are empty and allow_ed25519 is "
         "false");
   }
-  if (policy.signature_digests.empty() && !policy.allow_ed25519) {
+  if (policy.crypto.signature_digests.empty() && !policy.crypto.allow_ed25519) {
     return Status::InvalidArgument(
         "policy key signature_digests: the list is empty, so no RSA or ECDSA signature would be "
         "allowed");
   }
   return policy;
-}
-
-x509::CryptoPolicy OnboardingPolicy::ToCryptoPolicy() const {
-  x509::CryptoPolicy crypto;
-  crypto.rsa_bits = rsa_bits;
-  crypto.ec_curves = ec_curves;
-  crypto.allow_ed25519 = allow_ed25519;
-  crypto.signature_digests = signature_digests;
-  crypto.max_name_constraints = max_name_constraints;
-  return crypto;
 }
 
 std::vector<Verdict> OnboardingPolicy::Evaluate(const std::vector<Certificate>& bundle,

@@ -15,6 +15,7 @@
 #include "trustplane/trust/trust_config.h"
 #include "trustplane/x509/certificate.h"
 #include "trustplane/x509/chain_verifier.h"
+#include "trustplane/x509/crypto_policy.h"
 
 namespace trustplane::trust {
 
@@ -66,14 +67,10 @@ struct Verdict {
 };
 
 struct OnboardingPolicy {
-  // Defaults: exactly what Google's load balancer accepts.
-  std::vector<int> rsa_bits = {2048, 3072, 4096};
-  // Names as x509::PublicKeyInfo::curve and Certificate::signature_digest report them.
-  std::vector<std::string> ec_curves = {"P-256", "P-384"};
-  bool allow_ed25519 = false;
-  std::vector<std::string> signature_digests = {"SHA256", "SHA384", "SHA512"};
+  // Keys, digests and name constraints; the defaults are exactly what
+  // Google's load balancer accepts.
+  x509::CryptoPolicy crypto;
   size_t max_pem_bytes = 5000;
-  int max_name_constraints = 10;
   bool require_client_auth_eku_for_allowlisted = true;
   // The load balancer accepts expired allowlisted certificates, so by default
   // onboarding does too; set this to refuse them.
@@ -91,7 +88,7 @@ struct OnboardingPolicy {
   static Result<OnboardingPolicy> FromYaml(std::string_view text);
 
   // The key, digest and name-constraint rules, for the chain verifier.
-  x509::CryptoPolicy ToCryptoPolicy() const;
+  const x509::CryptoPolicy& ToCryptoPolicy() const { return crypto; }
 
   // One verdict per certificate of `bundle`, in input order. Without `as`, a
   // self-issued CA is an anchor, any other CA an intermediate, and a leaf is

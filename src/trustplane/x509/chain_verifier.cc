@@ -4,7 +4,6 @@
 
 #include <algorithm>
 #include <optional>
-#include <type_traits>
 #include <unordered_map>
 
 #include "trustplane/x509/native_handle.h"
@@ -31,54 +30,37 @@ std::string Quoted(const Certificate& c) {
   return "\"" + c.subject() + "\"";
 }
 
-// "2048, 3072" or "P-256, P-384", for details that list what policy allows.
-template <typename T>
-std::string Join(const std::vector<T>& v) {
+// "serverAuth, codeSigning", for details that list extension values.
+std::string Join(const std::vector<std::string>& v) {
   std::string out;
-  for (const T& x : v) {
-    if (!out.empty()) out += ", ";
-    if constexpr (std::is_arithmetic_v<T>) {
-      out += std::to_string(x);
-    } else {
-      out += x;
-    }
-  }
+  for (const auto& s : v) out += (out.empty() ? "" : ", ") + s;
   return out;
 }
 
-template <typename T>
-bool Contains(const std::vector<T>& v, const T& x) {
-  return std::find(v.begin(), v.end(), x) != v.end();
-}
-
 Check CheckKey(const Certificate& c, std::string_view role, const CryptoPolicy& policy) {
-  const PublicKeyInfo& k = c.public_key();
+  const std::optional<CryptoViolation> v = x509::CheckKey(c, policy);
+  if (!v) return std::nullopt;
   const std::string who = std::string(role) + " " + Quoted(c);
-  switch (k.type) {
-    case KeyType::kRsa:
-      if (Contains(policy.rsa_bits, k.bits)) return std::nullopt;
+  switch (v->kind) {
+    case CryptoViolation::Kind::kRsaKeySize:
       return Failure{errors::kInvalidRsaKeySize,
-                     who + " has a " + std::to_string(k.bits) +
-                         "-bit RSA key; allowed sizes: " + Join(policy.rsa_bits)};
-    case KeyType::kEc:
-      if (Contains(policy.ec_curves, k.curve)) return std::nullopt;
-      return Failure{
-          errors::kUnsupportedEllipticCurve,
-          who + " uses elliptic curve " + k.curve + "; allowed curves: " + Join(policy.ec_curves)};
-    case KeyType::kEd25519:
-      if (policy.allow_ed25519) return std::nullopt;
-      [[fallthrough]];
+                     who + " has a " + v->actual + "-bit RSA key; allowed sizes: " + v->allowed};
+    case CryptoViolation::Kind::kEcCurve:
+      return Failure{errors::kUnsupportedEllipticCurve,
+                     who + " uses elliptic curve " + v->actual + "; allowed curves: " + v->allowed};
     default:
       return Failure{errors::kUnsupportedKeyAlgorithm,
-                     who + " has an unsupported key type (" + k.description +
+                     who + " has an unsupported key type (" + v->actual +
                          "); only RSA and ECDSA keys are allowed"};
   }
 }
 
-// The digest of c's own signature; EdDSA has none, its issuer's key is checked instead.
+// The digest of c's own signature. EdDSA has none and always passes here: the
+// issuer's key is checked instead, and that decides.
 Check CheckDigest(const Certificate& c, std::string_view role, const CryptoPolicy& policy) {
-  const std::string& digest = c.signature_digest();
-  if (digest.empty()) {
+  const std::optional<CryptoViolation> v = CheckSignatureDigest(c, policy);
+  if (!v) return std::nullopt;
+  if (v->actual.empty()) {
     if (c.signature_algorithm() == "ED25519" || c.signature_algorithm() == "ED448") {
       return std::nullopt;
     }
@@ -86,11 +68,9 @@ Check CheckDigest(const Certificate& c, std::string_view role, const CryptoPolic
                                                   " uses unsupported signature algorithm " +
                                                   c.signature_algorithm()};
   }
-  if (Contains(policy.signature_digests, digest)) return std::nullopt;
   return Failure{errors::kValidationFailed,
-                 std::string(role) + " " + Quoted(c) + " is signed with " + digest + " (" +
-                     c.signature_algorithm() +
-                     "); allowed digests: " + Join(policy.signature_digests)};
+                 std::string(role) + " " + Quoted(c) + " is signed with " + v->actual + " (" +
+                     c.signature_algorithm() + "); allowed digests: " + v->allowed};
 }
 
 Check CheckValidity(const Certificate& c, std::string_view role, UnixSeconds at) {

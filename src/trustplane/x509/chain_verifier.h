@@ -10,6 +10,7 @@
 
 #include "trustplane/base/time.h"
 #include "trustplane/x509/certificate.h"
+#include "trustplane/x509/crypto_policy.h"
 
 namespace trustplane::x509 {
 
@@ -17,16 +18,6 @@ struct TrustMaterial {
   std::vector<Certificate> anchors;
   std::vector<Certificate> intermediates;
   std::vector<Certificate> allowlisted;
-};
-
-struct CryptoPolicy {
-  // Defaults are exactly what the load balancer accepts.
-  std::vector<int> rsa_bits = {2048, 3072, 4096};
-  std::vector<std::string> ec_curves = {"P-256", "P-384"};
-  bool allow_ed25519 = false;
-  // Digests accepted in signatures; anything else fails validation.
-  std::vector<std::string> signature_digests = {"SHA256", "SHA384", "SHA512"};
-  int max_name_constraints = 10;
 };
 
 struct VerifyOptions {

@@ -189,9 +189,9 @@ TEST_F(OnboardingPolicyTest, TheFirstViolatedRuleInTheFixedOrderIsReported) {
   spec.key_cert_sign = true;
   cert = MakeSelfSigned(spec);
   EXPECT_EQ(at(p), "rsa-key-size");
-  p.rsa_bits.push_back(1024);
+  p.crypto.rsa_bits.push_back(1024);
   EXPECT_EQ(at(p), "signature-digest");
-  p.signature_digests.push_back("SHA1");
+  p.crypto.signature_digests.push_back("SHA1");
   EXPECT_EQ(at(p), "expired");
 }
 
@@ -252,7 +252,7 @@ TEST_F(OnboardingPolicyTest, Ed25519IsRefusedByDefaultAndAllowedOnRequest) {
   Issued ed = MakeRootCa("ed root", KeyKind::kEd25519);
   EXPECT_REJECTED(EvaluateOne(ed), "key-algorithm", HasSubstr("Ed25519 key"),
                   HasSubstr("allowed key types are RSA, ECDSA"));
-  policy_.allow_ed25519 = true;
+  policy_.crypto.allow_ed25519 = true;
   EXPECT_ACCEPTED(EvaluateOne(ed));
   // An ECDSA intermediate signed by the Ed25519 root: EdDSA has no digest to check.
   EXPECT_ACCEPTED(Evaluate({ed, MakeIntermediateCa("ec under ed", ed)}).at(1));
@@ -384,12 +384,12 @@ TEST(OnboardingPolicyFileTest, EmptyFileAndDocumentedDefaultsEqualTheBuiltInDefa
   for (std::string_view text : {std::string_view(""), std::string_view(documented)}) {
     auto p = Parse(text);
     ASSERT_TRUE(p.ok()) << p.status().ToString();
-    EXPECT_THAT(p->rsa_bits, ElementsAre(2048, 3072, 4096));
-    EXPECT_THAT(p->ec_curves, ElementsAre("P-256", "P-384"));
-    EXPECT_FALSE(p->allow_ed25519);
-    EXPECT_THAT(p->signature_digests, ElementsAre("SHA256", "SHA384", "SHA512"));
+    EXPECT_THAT(p->crypto.rsa_bits, ElementsAre(2048, 3072, 4096));
+    EXPECT_THAT(p->crypto.ec_curves, ElementsAre("P-256", "P-384"));
+    EXPECT_FALSE(p->crypto.allow_ed25519);
+    EXPECT_THAT(p->crypto.signature_digests, ElementsAre("SHA256", "SHA384", "SHA512"));
     EXPECT_EQ(p->max_pem_bytes, 5000u);
-    EXPECT_EQ(p->max_name_constraints, 10);
+    EXPECT_EQ(p->crypto.max_name_constraints, 10);
     EXPECT_TRUE(p->require_client_auth_eku_for_allowlisted);
     EXPECT_FALSE(p->refuse_expired_allowlisted);
   }
@@ -432,11 +432,11 @@ TEST(OnboardingPolicyFileTest, NamesAreNormalizedToWhatCertificatesReport) {
       "allow_ed25519: yes\nmax_pem_bytes: 8000\nmax_name_constraints: 0\n"
       "allowlisted_requires_client_auth: false\nallowlisted_refuse_expired: true\n");
   ASSERT_TRUE(p.ok()) << p.status().ToString();
-  EXPECT_THAT(p->ec_curves, ElementsAre("P-256", "P-384", "P-521"));
-  EXPECT_THAT(p->signature_digests, ElementsAre("SHA256", "SHA512"));
-  EXPECT_TRUE(p->allow_ed25519);
+  EXPECT_THAT(p->crypto.ec_curves, ElementsAre("P-256", "P-384", "P-521"));
+  EXPECT_THAT(p->crypto.signature_digests, ElementsAre("SHA256", "SHA512"));
+  EXPECT_TRUE(p->crypto.allow_ed25519);
   EXPECT_EQ(p->max_pem_bytes, 8000u);
-  EXPECT_EQ(p->max_name_constraints, 0);
+  EXPECT_EQ(p->crypto.max_name_constraints, 0);
   EXPECT_FALSE(p->require_client_auth_eku_for_allowlisted);
   EXPECT_TRUE(p->refuse_expired_allowlisted);
 }
