@@ -54,6 +54,29 @@ struct Opts {
   std::string csr_json, bare, ca, ca_key, config, profile;
 };
 
+// The profile to sign with: from --config/--profile, or cfssl's default.
+Result<pki::SigningProfile> LoadProfile(const Opts& o) {
+  pki::SigningConfig config;
+  if (!o.config.empty()) {
+    TP_ASSIGN_OR_RETURN(std::string text, ReadText(o.config));
+    auto parsed = pki::ParseSigningConfig(text);
+    if (!parsed.ok()) return parsed.status().WithContext(o.config);
+    config = std::move(parsed).value();
+  } else if (!o.profile.empty()) {
+    return Status::InvalidArgument("--profile " + o.profile + " needs a --config that defines it");
+  }
+  return config.Profile(o.profile);
+}
+
+// The options every signing verb shares: the CA, its key, the profile, the output stem.
+void AddSigningOptions(CLI::App* cmd, Opts& o) {
+  cmd->add_option("--ca", o.ca, "issuing CA certificate")->required();
+  cmd->add_option("--ca-key", o.ca_key, "issuing CA key")->required();
+  cmd->add_option("--config", o.config, "cfssl signing config JSON");
+  cmd->add_option("--profile", o.profile, "signing profile from the config");
+  cmd->add_option("--bare", o.bare, "output file name stem (default: cert)");
+}
+
 Status Generate(Context& ctx, const Opts& o, bool init) {
   TP_ASSIGN_OR_RETURN(std::string json, ReadText(o.csr_json));
   auto request = pki::ParseCertificateRequest(json);
@@ -67,16 +90,7 @@ Status Generate(Context& ctx, const Opts& o, bool init) {
     pki::CaSettings ca = request->ca.value_or(pki::CaSettings{});
     issue.profile = pki::SigningProfile::RootCa(ca.expiry_seconds, ca.path_len, ca.path_len_zero);
   } else {
-    pki::SigningConfig config;
-    if (!o.config.empty()) {
-      TP_ASSIGN_OR_RETURN(std::string text, ReadText(o.config));
-      auto parsed = pki::ParseSigningConfig(text);
-      if (!parsed.ok()) return parsed.status().WithContext(o.config);
-      config = std::move(parsed).value();
-    } else if (!o.profile.empty()) {
-      return Status::InvalidArgument("--profile " + o.profile + " needs a --config that defines it");
-    }
-    TP_ASSIGN_OR_RETURN(issue.profile, config.Profile(o.profile));
+    TP_ASSIGN_OR_RETURN(issue.profile, LoadProfile(o));
   }
   if (!o.ca.empty() || !o.ca_key.empty()) {
     if (o.ca.empty() || o.ca_key.empty()) return Status::InvalidArgument("--ca and --ca-key go together");
@@ -104,18 +118,11 @@ Status Sign(Context& ctx, const Opts& o, const std::string& hostnames) {
       if (!h.empty()) hosts.hosts.push_back(h);
     }
   }
-  pki::SigningConfig config;
-  if (!o.config.empty()) {
-    TP_ASSIGN_OR_RETURN(std::string text, ReadText(o.config));
-    auto parsed = pki::ParseSigningConfig(text);
-    if (!parsed.ok()) return parsed.status().WithContext(o.config);
-    config = std::move(parsed).value();
-  }
   pki::IssueRequest issue;
   issue.subject = &hosts;
   issue.subject_name_der = csr->subject_name_der;
   issue.public_key = csr->public_key.get();
-  TP_ASSIGN_OR_RETURN(issue.profile, config.Profile(o.profile));
+  TP_ASSIGN_OR_RETURN(issue.profile, LoadProfile(o));
   TP_ASSIGN_OR_RETURN(issue.issuer, LoadIssuer(o.ca, o.ca_key));
   TP_ASSIGN_OR_RETURN(auto cert, pki::IssueCertificate(issue));
   if (ctx.json()) {
@@ -147,11 +154,7 @@ void RegisterCaCommands(CLI::App& app, Context& ctx) {
   gen->bare = "cert";
   auto* gen_cmd = ca->add_subcommand("gencert", "create a key and a certificate signed by a CA");
   gen_cmd->add_option("csr", gen->csr_json, "cfssl CSR JSON file")->required();
-  gen_cmd->add_option("--ca", gen->ca, "issuing CA certificate")->required();
-  gen_cmd->add_option("--ca-key", gen->ca_key, "issuing CA key")->required();
-  gen_cmd->add_option("--config", gen->config, "cfssl signing config JSON");
-  gen_cmd->add_option("--profile", gen->profile, "signing profile from the config");
-  gen_cmd->add_option("--bare", gen->bare, "output file name stem (default: cert)");
+  AddSigningOptions(gen_cmd, *gen);
   gen_cmd->callback([&ctx, gen] { ctx.action = [&ctx, gen] { return Generate(ctx, *gen, false); }; });
 
   auto sign = std::make_shared<Opts>();
@@ -159,12 +162,8 @@ void RegisterCaCommands(CLI::App& app, Context& ctx) {
   sign->bare = "cert";
   auto* sign_cmd = ca->add_subcommand("sign", "sign a PEM certificate signing request with a CA");
   sign_cmd->add_option("csr", sign->csr_json, "PEM CSR file")->required();
-  sign_cmd->add_option("--ca", sign->ca, "issuing CA certificate")->required();
-  sign_cmd->add_option("--ca-key", sign->ca_key, "issuing CA key")->required();
-  sign_cmd->add_option("--config", sign->config, "cfssl signing config JSON");
-  sign_cmd->add_option("--profile", sign->profile, "signing profile from the config");
+  AddSigningOptions(sign_cmd, *sign);
   sign_cmd->add_option("--hostname", *hostnames, "comma-separated SANs replacing the CSR's");
-  sign_cmd->add_option("--bare", sign->bare, "output file name stem (default: cert)");
   sign_cmd->callback([&ctx, sign, hostnames] {
     ctx.action = [&ctx, sign, hostnames] { return Sign(ctx, *sign, *hostnames); };
   });
