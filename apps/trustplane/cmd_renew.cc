@@ -27,14 +27,9 @@ void RegisterRenewCommand(CLI::App& app, Context& ctx) {
       const auto& news = new_bundle.certificates;
       trust::RenewalInput in{olds.front(), {olds.begin() + 1, olds.end()}, news.front(),
                              {news.begin() + 1, news.end()}};
-      x509::VerifyOptions options;
-      if (!o->at.empty()) {
-        TP_ASSIGN_OR_RETURN(options.at, ParseRfc3339(o->at));
-      }
       TP_ASSIGN_OR_RETURN(Home * home, ctx.OpenHome());
-      options.crypto = home->policy().ToCryptoPolicy();
-      TP_ASSIGN_OR_RETURN(auto material, home->trust_store().LoadTrustMaterial());
-      auto advice = trust::AdviseRenewal(in, x509::ChainVerifier(std::move(material)), options);
+      TP_ASSIGN_OR_RETURN(Verification v, home->PrepareVerification(o->at));
+      auto advice = trust::AdviseRenewal(in, x509::ChainVerifier(std::move(v.trust)), v.options);
       if (ctx.json()) {
         PrintJson({{"action_required", advice.action_required},
                    {"new_trusted", advice.new_trusted},

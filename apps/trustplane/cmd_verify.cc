@@ -29,20 +29,15 @@ void RegisterVerifyCommand(CLI::App& app, Context& ctx) {
         TP_ASSIGN_OR_RETURN(auto chain, x509::ReadBundleFile(o->chain));
         presented.insert(presented.end(), chain.certificates.begin(), chain.certificates.end());
       }
-      x509::VerifyOptions options;
-      if (!o->at.empty()) {
-        TP_ASSIGN_OR_RETURN(options.at, ParseRfc3339(o->at));
-      }
       TP_ASSIGN_OR_RETURN(Home * home, ctx.OpenHome());
-      options.crypto = home->policy().ToCryptoPolicy();
-      TP_ASSIGN_OR_RETURN(auto material, home->trust_store().LoadTrustMaterial());
+      TP_ASSIGN_OR_RETURN(Verification v, home->PrepareVerification(o->at));
       const auto& leaf = leaf_bundle.certificates.front();
       x509::VerifyResult result;
-      if (material.anchors.empty() && material.allowlisted.empty()) {
+      if (v.trust.anchors.empty() && v.trust.allowlisted.empty()) {
         result.error = "client_cert_validation_not_performed";
         result.detail = "the trust store is empty: nothing to validate against";
       } else {
-        result = x509::ChainVerifier(std::move(material)).Verify(leaf, presented, options);
+        result = x509::ChainVerifier(std::move(v.trust)).Verify(leaf, presented, v.options);
       }
       if (ctx.json()) {
         nlohmann::json chain = nlohmann::json::array();

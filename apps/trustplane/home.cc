@@ -115,4 +115,14 @@ Result<std::unique_ptr<Home>> Home::Open(const std::string& dir) {
   return home;
 }
 
+Result<Verification> Home::PrepareVerification(const std::string& at) {
+  Verification v;
+  if (!at.empty()) {
+    TP_ASSIGN_OR_RETURN(v.options.at, ParseRfc3339(at));
+  }
+  v.options.crypto = policy_.ToCryptoPolicy();
+  TP_ASSIGN_OR_RETURN(v.trust, trust_store_->LoadTrustMaterial());
+  return v;
+}
+
 }  // namespace trustplane::cli

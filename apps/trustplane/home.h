@@ -12,6 +12,7 @@
 #include "trustplane/trust/revisions.h"
 #include "trustplane/trust/trust_lifecycle.h"
 #include "trustplane/trust/trust_store.h"
+#include "trustplane/x509/chain_verifier.h"
 
 namespace trustplane::cli {
 
@@ -27,6 +28,13 @@ std::string ResolveHomeDir(const std::string& flag);
 // Creates the home (config.yaml, bucket/); returns false if it already existed.
 Result<bool> InitHome(const std::string& dir);
 
+// What checking a client certificate needs: the trusted material and the
+// verification options of the home's policy.
+struct Verification {
+  x509::TrustMaterial trust;
+  x509::VerifyOptions options;
+};
+
 // An opened home with everything commands need, wired together.
 class Home {
  public:
@@ -40,6 +48,8 @@ class Home {
   trust::TrustLifecycle& lifecycle() { return *lifecycle_; }
   trust::Revisions& revisions() { return *revisions_; }
   const trust::OnboardingPolicy& policy() const { return policy_; }
+  // For verifying at `at` (RFC 3339), or now when it is empty.
+  Result<Verification> PrepareVerification(const std::string& at);
 
  private:
   std::string dir_;
