@@ -8,7 +8,7 @@ packages=(
   openssl libssl-dev libyaml-cpp-dev nlohmann-json3-dev libcli11-dev libspdlog-dev
   libboost-dev libboost-system-dev libcurl4-openssl-dev libsqlite3-dev libpq-dev
   libgtest-dev libgmock-dev libbenchmark-dev
-  curl procps python3-yaml
+  curl procps python3-yaml postgresql
 )
 
 missing=()

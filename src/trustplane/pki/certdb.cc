@@ -1,0 +1,265 @@
+#include "trustplane/pki/certdb.h"
+
+#include <ctime>
+
+#include <nlohmann/json.hpp>
+
+namespace trustplane::pki {
+
+using store::Blob;
+using store::DbEngine;
+using store::DbParam;
+using store::DbRow;
+
+namespace {
+
+// cfssl's sqlite migrations (001 + 002), re-expressed.
+constexpr const char* kSqliteSchema[] = {
+    "CREATE TABLE IF NOT EXISTS certificates ("
+    " serial_number blob NOT NULL, authority_key_identifier blob NOT NULL, ca_label blob,"
+    " status blob NOT NULL, reason int, expiry timestamp, revoked_at timestamp,"
+    " pem blob NOT NULL, issued_at timestamp, not_before timestamp, metadata text,"
+    " sans text, common_name text,"
+    " PRIMARY KEY(serial_number, authority_key_identifier))",
+    "CREATE TABLE IF NOT EXISTS ocsp_responses ("
+    " serial_number blob NOT NULL, authority_key_identifier blob NOT NULL,"
+    " body blob NOT NULL, expiry timestamp,"
+    " PRIMARY KEY(serial_number, authority_key_identifier),"
+    " FOREIGN KEY(serial_number, authority_key_identifier)"
+    " REFERENCES certificates(serial_number, authority_key_identifier))",
+};
+
+// cfssl's postgres migrations (001 + 002), re-expressed.
+constexpr const char* kPostgresSchema[] = {
+    "CREATE TABLE IF NOT EXISTS certificates ("
+    " serial_number bytea NOT NULL, authority_key_identifier bytea NOT NULL, ca_label bytea,"
+    " status bytea NOT NULL, reason int, expiry timestamptz, revoked_at timestamptz,"
+    " pem bytea NOT NULL, issued_at timestamptz, not_before timestamptz, metadata jsonb,"
+    " sans jsonb, common_name TEXT,"
+    " PRIMARY KEY(serial_number, authority_key_identifier))",
+    "CREATE TABLE IF NOT EXISTS ocsp_responses ("
+    " serial_number bytea NOT NULL, authority_key_identifier bytea NOT NULL,"
+    " body bytea NOT NULL, expiry timestamptz,"
+    " PRIMARY KEY(serial_number, authority_key_identifier),"
+    " FOREIGN KEY(serial_number, authority_key_identifier)"
+    " REFERENCES certificates(serial_number, authority_key_identifier))",
+};
+
+Result<std::optional<UnixSeconds>> OptInt(const DbRow& row, size_t i) {
+  if (!row.columns[i]) return std::optional<UnixSeconds>();
+  TP_ASSIGN_OR_RETURN(int64_t v, row.Int(i));
+  return std::optional<UnixSeconds>(v);
+}
+
+}  // namespace
+
+Result<CertDb> CertDb::Open(store::Database& db) {
+  CertDb out(db);
+  if (db.engine() == DbEngine::kSqlite) {
+    for (const char* sql : kSqliteSchema) TP_RETURN_IF_ERROR(db.Execute(sql, {}).status());
+  } else {
+    for (const char* sql : kPostgresSchema) TP_RETURN_IF_ERROR(db.Execute(sql, {}).status());
+  }
+  return out;
+}
+
+// cfssl's Go code passes strings: the sqlite driver stores them as TEXT (and
+// lookups must bind TEXT to match), while postgres columns are bytea.
+DbParam CertDb::Bytes(const std::string& s) const {
+  if (db_->engine() == DbEngine::kPostgres) return Blob{s};
+  return s;
+}
+
+// Timestamps as cfssl's Go drivers write them: go-sqlite3 stores time.Time as
+// text "YYYY-MM-DD HH:MM:SS+00:00" (UTC here); lib/pq sends timestamptz text,
+// which we write as "YYYY-MM-DD HH:MM:SS+00".
+DbParam CertDb::Time(UnixSeconds t) const {
+  const std::time_t tt = static_cast<std::time_t>(t);
+  std::tm tm{};
+  gmtime_r(&tt, &tm);
+  char buf[40];
+  std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%S", &tm);
+  return std::string(buf) + (db_->engine() == DbEngine::kSqlite ? "+00:00" : "+00");
+}
+
+DbParam CertDb::OptTime(const std::optional<UnixSeconds>& t) const {
+  if (!t) return std::monostate();
+  return Time(*t);
+}
+
+// Reads a timestamp column back as Unix seconds, whatever offset it was written with.
+std::string CertDb::Epoch(const std::string& column) const {
+  if (db_->engine() == DbEngine::kSqlite) {
+    return "CAST(strftime('%s', " + column + ") AS INTEGER)";
+  }
+  return "CAST(EXTRACT(EPOCH FROM " + column + ") AS BIGINT)";
+}
+
+Status CertDb::InsertCertificate(const CertificateRecord& rec) {
+  DbParam sans = std::monostate();
+  if (!rec.sans.empty()) sans = nlohmann::json(rec.sans).dump();
+  DbParam metadata = std::monostate();
+  if (!rec.metadata_json.empty()) metadata = rec.metadata_json;
+  const Status s =
+      db_->Execute(
+             "INSERT INTO certificates (serial_number, authority_key_identifier, ca_label, status,"
+             " reason, expiry, revoked_at, pem, issued_at, not_before, metadata, sans, common_name)"
+             " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+             {Bytes(rec.serial_number), Bytes(rec.authority_key_identifier), Bytes(rec.ca_label),
+              Bytes(rec.status), rec.reason, Time(rec.expiry), OptTime(rec.revoked_at),
+              Bytes(rec.pem), OptTime(rec.issued_at), OptTime(rec.not_before), metadata, sans,
+              rec.common_name})
+          .status();
+  if (s.is(ErrorCode::kConflict)) {
+    return Status::Conflict("certdb already has certificate serial " + rec.serial_number +
+                            " aki " + rec.authority_key_identifier);
+  }
+  return s;
+}
+
+Result<std::vector<CertificateRecord>> CertDb::QueryCertificates(
+    const std::string& where, const std::vector<DbParam>& p) {
+  TP_ASSIGN_OR_RETURN(
+      auto rows,
+      db_->Query("SELECT serial_number, authority_key_identifier, ca_label, status, reason, " +
+                     Epoch("expiry") + ", " + Epoch("revoked_at") + ", pem, " +
+                     Epoch("issued_at") + ", " + Epoch("not_before") +
+                     ", metadata, sans, common_name FROM certificates WHERE " + where,
+                 p));
+  std::vector<CertificateRecord> out;
+  for (const DbRow& row : rows) {
+    CertificateRecord r;
+    r.serial_number = row.Text(0);
+    r.authority_key_identifier = row.Text(1);
+    r.ca_label = row.Text(2);
+    r.status = row.Text(3);
+    if (row.columns[4]) {
+      TP_ASSIGN_OR_RETURN(r.reason, row.Int(4));
+    }
+    if (row.columns[5]) {
+      TP_ASSIGN_OR_RETURN(r.expiry, row.Int(5));
+    }
+    TP_ASSIGN_OR_RETURN(r.revoked_at, OptInt(row, 6));
+    r.pem = row.Text(7);
+    TP_ASSIGN_OR_RETURN(r.issued_at, OptInt(row, 8));
+    TP_ASSIGN_OR_RETURN(r.not_before, OptInt(row, 9));
+    r.metadata_json = row.Text(10);
+    if (row.columns[11]) {
+      try {
+        r.sans = nlohmann::json::parse(*row.columns[11]).get<std::vector<std::string>>();
+      } catch (const nlohmann::json::exception& e) {
+        return Status::Internal("certdb: certificate " + r.serial_number +
+                                " has a malformed sans column: " + e.what());
+      }
+    }
+    r.common_name = row.Text(12);
+    out.push_back(std::move(r));
+  }
+  return out;
+}
+
+Result<CertificateRecord> CertDb::GetCertificate(const std::string& serial,
+                                                 const std::string& aki) {
+  TP_ASSIGN_OR_RETURN(auto recs,
+                      QueryCertificates("serial_number = ? AND authority_key_identifier = ?",
+                                        {Bytes(serial), Bytes(aki)}));
+  if (recs.empty()) {
+    return Status::NotFound("certdb has no certificate serial " + serial + " aki " + aki);
+  }
+  return std::move(recs.front());
+}
+
+Result<std::vector<CertificateRecord>> CertDb::GetUnexpiredCertificates() {
+  return QueryCertificates("CURRENT_TIMESTAMP < expiry", {});
+}
+
+Result<std::vector<CertificateRecord>> CertDb::GetRevokedAndUnexpiredCertificates(
+    const std::string& ca_label) {
+  const std::string base = "CURRENT_TIMESTAMP < expiry AND status = " +
+                           std::string(db_->engine() == DbEngine::kPostgres ? "'revoked'::bytea"
+                                                                            : "'revoked'");
+  if (ca_label.empty()) return QueryCertificates(base, {});
+  return QueryCertificates(base + " AND ca_label = ?", {Bytes(ca_label)});
+}
+
+Status CertDb::RevokeCertificate(const std::string& serial, const std::string& aki,
+                                 int64_t reason) {
+  TP_ASSIGN_OR_RETURN(
+      int64_t changed,
+      db_->Execute("UPDATE certificates SET status = ?, revoked_at = CURRENT_TIMESTAMP,"
+                   " reason = ? WHERE serial_number = ? AND authority_key_identifier = ?",
+                   {Bytes("revoked"), reason, Bytes(serial), Bytes(aki)}));
+  if (changed == 0) {
+    return Status::NotFound("cannot revoke: certdb has no certificate serial " + serial +
+                            " aki " + aki);
+  }
+  return Status::Ok();
+}
+
+Status CertDb::InsertOCSP(const OcspRecord& rec) {
+  const Status s = db_->Execute(
+                          "INSERT INTO ocsp_responses (serial_number, authority_key_identifier,"
+                          " body, expiry) VALUES (?, ?, ?, ?)",
+                          {Bytes(rec.serial_number), Bytes(rec.authority_key_identifier),
+                           Blob{rec.body}, Time(rec.expiry)})
+                       .status();
+  if (s.is(ErrorCode::kConflict)) {
+    return Status::Conflict("certdb already has an OCSP response for serial " +
+                            rec.serial_number + " aki " + rec.authority_key_identifier);
+  }
+  return s;
+}
+
+// Unlike cfssl's UPDATE-then-INSERT, one transaction so concurrent refreshes
+// cannot both insert.
+Status CertDb::UpsertOCSP(const OcspRecord& rec) {
+  TP_RETURN_IF_ERROR(db_->Begin());
+  auto changed = db_->Execute(
+      "UPDATE ocsp_responses SET body = ?, expiry = ?"
+      " WHERE serial_number = ? AND authority_key_identifier = ?",
+      {Blob{rec.body}, Time(rec.expiry), Bytes(rec.serial_number),
+       Bytes(rec.authority_key_identifier)});
+  Status s = changed.status();
+  if (s.ok() && *changed == 0) s = InsertOCSP(rec);
+  if (!s.ok()) {
+    (void)db_->Rollback();  // the original error is the one worth reporting
+    return s;
+  }
+  return db_->Commit();
+}
+
+Result<std::vector<OcspRecord>> CertDb::QueryOcsp(const std::string& where,
+                                                  const std::vector<DbParam>& p) {
+  TP_ASSIGN_OR_RETURN(auto rows,
+                      db_->Query("SELECT serial_number, authority_key_identifier, body, " +
+                                     Epoch("expiry") + " FROM ocsp_responses WHERE " + where,
+                                 p));
+  std::vector<OcspRecord> out;
+  for (const DbRow& row : rows) {
+    OcspRecord r;
+    r.serial_number = row.Text(0);
+    r.authority_key_identifier = row.Text(1);
+    r.body = row.Text(2);
+    if (row.columns[3]) {
+      TP_ASSIGN_OR_RETURN(r.expiry, row.Int(3));
+    }
+    out.push_back(std::move(r));
+  }
+  return out;
+}
+
+Result<OcspRecord> CertDb::GetOCSP(const std::string& serial, const std::string& aki) {
+  TP_ASSIGN_OR_RETURN(auto recs,
+                      QueryOcsp("serial_number = ? AND authority_key_identifier = ?",
+                                {Bytes(serial), Bytes(aki)}));
+  if (recs.empty()) {
+    return Status::NotFound("certdb has no OCSP response for serial " + serial + " aki " + aki);
+  }
+  return std::move(recs.front());
+}
+
+Result<std::vector<OcspRecord>> CertDb::GetUnexpiredOCSPs() {
+  return QueryOcsp("CURRENT_TIMESTAMP < expiry", {});
+}
+
+}  // namespace trustplane::pki

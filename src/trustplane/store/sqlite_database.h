@@ -1,0 +1,35 @@
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "trustplane/store/database.h"
+
+struct sqlite3;
+
+namespace trustplane::store {
+
+// SQLite backend: WAL journal and a busy timeout so several processes can
+// share one certdb file.
+class SqliteDatabase final : public Database {
+ public:
+  static Result<std::unique_ptr<Database>> Open(const std::string& path);
+  ~SqliteDatabase() override;
+
+  DbEngine engine() const override { return DbEngine::kSqlite; }
+  Result<int64_t> Execute(const std::string& sql, const std::vector<DbParam>& params) override;
+  Result<std::vector<DbRow>> Query(const std::string& sql,
+                                   const std::vector<DbParam>& params) override;
+  Status Begin() override;
+  Status Commit() override;
+  Status Rollback() override;
+
+ private:
+  SqliteDatabase(sqlite3* db, std::string path) : db_(db), path_(std::move(path)) {}
+  Result<std::vector<DbRow>> Run(const std::string& sql, const std::vector<DbParam>& params,
+                                 int64_t* changes);
+  sqlite3* db_;
+  std::string path_;
+};
+
+}  // namespace trustplane::store
