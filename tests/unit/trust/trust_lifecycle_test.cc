@@ -181,7 +181,9 @@ TEST_F(LifecycleTest, CrashAtEveryStepIsRecoveredByTheNextCommand) {
   Issued claimed = MakeRootCa("claimed root");
   ASSERT_TRUE(lifecycle_->Add(Request({claimed}, "first")).ok());
   for (auto when : {CrashingObjectStore::When::kBefore, CrashingObjectStore::When::kAfter}) {
-    for (int step = 1; step <= 5; ++step) {
+    // Crash at every mutation until the child gets through without reaching the step.
+    bool finished = false;
+    for (int step = 1; !finished && step <= 32; ++step) {
       SCOPED_TRACE("crash " + std::string(when == CrashingObjectStore::When::kBefore ? "before" : "after") +
                    " mutation " + std::to_string(step));
       Issued fresh = MakeRootCa("fresh " + std::to_string(step));
@@ -198,6 +200,7 @@ TEST_F(LifecycleTest, CrashAtEveryStepIsRecoveredByTheNextCommand) {
       int status = 0;
       waitpid(pid, &status, 0);
       ASSERT_TRUE(WIFEXITED(status));
+      finished = WEXITSTATUS(status) == 3;
       // The parent is "the next command": a fresh audit log object, as a new process has.
       audit_ = std::make_unique<audit::AuditLog>(*bucket_);
       lifecycle_ = std::make_unique<TrustLifecycle>(*store_, *audit_, OnboardingPolicy{});
@@ -216,6 +219,7 @@ TEST_F(LifecycleTest, CrashAtEveryStepIsRecoveredByTheNextCommand) {
       EXPECT_NE(std::find(rec->tenants.begin(), rec->tenants.end(), tenant), rec->tenants.end());
       ExpectEveryObjectAuditedOnce();
     }
+    EXPECT_TRUE(finished) << "the add never completed without a crash";
   }
 }
 
