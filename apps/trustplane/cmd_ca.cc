@@ -1,16 +1,24 @@
-// `trustplane ca init|gencert|sign`: cfssl's `gencert -initca`, `gencert` and `sign`, with
-// cfssljson -bare's output files (NAME.pem, NAME-key.pem 0600, NAME.csr).
+// `trustplane ca init|gencert|sign`: cfssl's `gencert -initca`, `gencert` and `sign`.
+// Text output writes what `cfssljson -bare NAME` writes (NAME.pem, NAME-key.pem
+// created 0600, NAME.csr); --output json prints cfssl's {"cert", "key", "csr"}.
+#include <cstdlib>
 #include <fstream>
 #include <iostream>
 #include <memory>
 #include <sstream>
 
 #include "context.h"
-#include "trustplane/pki/certificate_issuer.h"
+#include "trustplane/pki/csr.h"
+#include "trustplane/pki/signer.h"
 #include "trustplane/x509/bundle.h"
 
 namespace trustplane::cli {
 namespace {
+
+struct Opts {
+  std::string input;  // CSR JSON, or a PEM CSR for `sign`
+  std::string bare, ca, ca_key, config, profile, hostname;
+};
 
 Result<std::string> ReadText(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
@@ -26,113 +34,118 @@ Status WritePublic(const std::string& path, const std::string& content) {
   return out ? Status::Ok() : Status::InvalidArgument("cannot write " + path);
 }
 
-// Writes like `cfssljson -bare NAME`, or prints cfssl's JSON with --output json.
-Status Emit(Context& ctx, const std::string& bare, const x509::Certificate& cert,
-            const pki::PrivateKey& key, const std::string& csr) {
-  if (ctx.json()) {
-    PrintJson({{"cert", cert.ToPem()}, {"key", key.ToPem()}, {"csr", csr}});
-    return Status::Ok();
+// cfssl's -hostname: comma-separated hosts replacing the request's.
+std::optional<std::vector<std::string>> Hostnames(const std::string& list) {
+  if (list.empty()) return std::nullopt;
+  std::vector<std::string> hosts;
+  std::stringstream in(list);
+  for (std::string h; std::getline(in, h, ',');) {
+    if (!h.empty()) hosts.push_back(h);
   }
-  TP_RETURN_IF_ERROR(pki::WriteSecretFile(bare + "-key.pem", key.ToPem()));
-  TP_RETURN_IF_ERROR(WritePublic(bare + ".pem", cert.ToPem()));
-  TP_RETURN_IF_ERROR(WritePublic(bare + ".csr", csr));
-  std::cout << "wrote " << bare << ".pem, " << bare << "-key.pem, " << bare << ".csr: "
-            << cert.subject() << " serial " << cert.serial_hex() << " until "
-            << FormatRfc3339(cert.not_after()) << "\n";
-  return Status::Ok();
+  return hosts;
 }
 
-Result<pki::Issuer> LoadIssuer(const std::string& ca, const std::string& ca_key) {
-  TP_ASSIGN_OR_RETURN(auto bundle, x509::ReadBundleFile(ca));
-  TP_ASSIGN_OR_RETURN(std::string key_pem, ReadText(ca_key));
-  auto key = pki::PrivateKey::FromPem(key_pem);
-  if (!key.ok()) return key.status().WithContext(ca_key);
-  return pki::Issuer{bundle.certificates.front(), std::move(key).value()};
+Result<pki::CertificateRequest> ReadRequest(const Opts& o) {
+  TP_ASSIGN_OR_RETURN(std::string json, ReadText(o.input));
+  auto request = pki::ParseCertificateRequest(json);
+  if (!request.ok()) return request.status().WithContext(o.input);
+  if (auto hosts = Hostnames(o.hostname)) request->hosts = *hosts;
+  return request;
 }
 
-struct Opts {
-  std::string csr_json, bare, ca, ca_key, config, profile;
-};
-
-// The profile to sign with: from --config/--profile, or cfssl's default.
-Result<pki::SigningProfile> LoadProfile(const Opts& o) {
-  pki::SigningConfig config;
-  if (!o.config.empty()) {
-    TP_ASSIGN_OR_RETURN(std::string text, ReadText(o.config));
-    auto parsed = pki::ParseSigningConfig(text);
-    if (!parsed.ok()) return parsed.status().WithContext(o.config);
-    config = std::move(parsed).value();
-  } else if (!o.profile.empty()) {
+Result<pki::SigningConfig> LoadConfig(const Opts& o) {
+  if (!o.config.empty()) return pki::LoadSigningConfigFile(o.config);
+  if (!o.profile.empty()) {
     return Status::InvalidArgument("--profile " + o.profile + " needs a --config that defines it");
   }
-  return config.Profile(o.profile);
+  return pki::SigningConfig{};
 }
 
-// The options every signing verb shares: the CA, its key, the profile, the output stem.
-void AddSigningOptions(CLI::App* cmd, Opts& o) {
-  cmd->add_option("--ca", o.ca, "issuing CA certificate")->required();
-  cmd->add_option("--ca-key", o.ca_key, "issuing CA key")->required();
-  cmd->add_option("--config", o.config, "cfssl signing config JSON");
-  cmd->add_option("--profile", o.profile, "signing profile from the config");
-  cmd->add_option("--bare", o.bare, "output file name stem (default: cert)");
+Result<pki::Signer> LoadSigner(const Opts& o, pki::SigningConfig config) {
+  if (o.ca.empty() || o.ca_key.empty()) return Status::InvalidArgument("--ca and --ca-key go together");
+  TP_ASSIGN_OR_RETURN(auto bundle, x509::ReadBundleFile(o.ca));
+  // cfssl's variable for an encrypted CA key.
+  const char* passphrase = std::getenv("CFSSL_CA_PK_PASSWORD");
+  TP_ASSIGN_OR_RETURN(auto key, pki::PrivateKey::FromPemFile(o.ca_key, passphrase ? passphrase : ""));
+  return pki::Signer::Create(bundle.certificates.front(), key, std::move(config));
 }
 
-Status Generate(Context& ctx, const Opts& o, bool init) {
-  TP_ASSIGN_OR_RETURN(std::string json, ReadText(o.csr_json));
-  auto request = pki::ParseCertificateRequest(json);
-  if (!request.ok()) return request.status().WithContext(o.csr_json);
-  TP_ASSIGN_OR_RETURN(pki::PrivateKey key, pki::PrivateKey::Generate(request->key));
-
-  pki::IssueRequest issue;
-  issue.subject = &*request;
-  issue.public_key = key.get();
-  if (init) {
-    pki::CaSettings ca = request->ca.value_or(pki::CaSettings{});
-    issue.profile = pki::SigningProfile::RootCa(ca.expiry_seconds, ca.path_len, ca.path_len_zero);
-  } else {
-    TP_ASSIGN_OR_RETURN(issue.profile, LoadProfile(o));
-  }
-  if (!o.ca.empty() || !o.ca_key.empty()) {
-    if (o.ca.empty() || o.ca_key.empty()) return Status::InvalidArgument("--ca and --ca-key go together");
-    TP_ASSIGN_OR_RETURN(issue.issuer, LoadIssuer(o.ca, o.ca_key));
-  } else if (!init) {
-    return Status::InvalidArgument("gencert needs --ca and --ca-key");
-  } else {
-    issue.self_key = &key;
-  }
-  TP_ASSIGN_OR_RETURN(auto cert, pki::IssueCertificate(issue));
-  TP_ASSIGN_OR_RETURN(std::string csr, pki::CreateCsrPem(*request, key));
-  return Emit(ctx, o.bare, cert, key, csr);
-}
-
-Status Sign(Context& ctx, const Opts& o, const std::string& hostnames) {
-  TP_ASSIGN_OR_RETURN(std::string pem, ReadText(o.csr_json));
-  auto csr = pki::ReadCsrPem(pem);
-  if (!csr.ok()) return csr.status().WithContext(o.csr_json);
-  pki::CertificateRequest hosts;  // cfssl sign -hostname replaces the CSR's SANs
-  hosts.hosts = csr->hosts;
-  if (!hostnames.empty()) {
-    hosts.hosts.clear();
-    std::stringstream list(hostnames);
-    for (std::string h; std::getline(list, h, ',');) {
-      if (!h.empty()) hosts.hosts.push_back(h);
-    }
-  }
-  pki::IssueRequest issue;
-  issue.subject = &hosts;
-  issue.subject_name_der = csr->subject_name_der;
-  issue.public_key = csr->public_key.get();
-  TP_ASSIGN_OR_RETURN(issue.profile, LoadProfile(o));
-  TP_ASSIGN_OR_RETURN(issue.issuer, LoadIssuer(o.ca, o.ca_key));
-  TP_ASSIGN_OR_RETURN(auto cert, pki::IssueCertificate(issue));
+// The key and CSR are absent for `sign`.
+Status Emit(Context& ctx, const std::string& bare, const pki::SignedCertificate& cert,
+            const pki::PrivateKey* key, const pki::Csr* csr) {
   if (ctx.json()) {
-    PrintJson({{"cert", cert.ToPem()}});
+    nlohmann::json out = {{"cert", cert.ToPem()}};
+    if (key) out["key"] = key->ToPem();
+    if (csr) out["csr"] = csr->ToPem();
+    PrintJson(out);
     return Status::Ok();
   }
-  TP_RETURN_IF_ERROR(WritePublic(o.bare + ".pem", cert.ToPem()));
-  std::cout << "wrote " << o.bare << ".pem: " << cert.subject() << " serial " << cert.serial_hex()
-            << " until " << FormatRfc3339(cert.not_after()) << "\n";
+  std::string wrote = bare + ".pem";
+  if (key) {
+    TP_RETURN_IF_ERROR(key->WriteFile(bare + "-key.pem"));
+    wrote += ", " + bare + "-key.pem";
+  }
+  TP_RETURN_IF_ERROR(WritePublic(bare + ".pem", cert.ToPem()));
+  if (csr) {
+    TP_RETURN_IF_ERROR(WritePublic(bare + ".csr", csr->ToPem()));
+    wrote += ", " + bare + ".csr";
+  }
+  TP_ASSIGN_OR_RETURN(auto parsed, x509::Certificate::FromDer(cert.der));
+  std::cout << "wrote " << wrote << ": " << parsed.subject() << " serial " << cert.serial_hex()
+            << " until " << FormatRfc3339(cert.not_after)
+            << (cert.not_after_clamped ? " (cut to the issuer's NotAfter)" : "") << "\n";
   return Status::Ok();
+}
+
+Status Init(Context& ctx, const Opts& o) {
+  TP_ASSIGN_OR_RETURN(auto request, ReadRequest(o));
+  TP_ASSIGN_OR_RETURN(auto key, pki::PrivateKey::Generate(request.key));
+  TP_ASSIGN_OR_RETURN(auto csr, pki::Csr::Generate(request, key));
+  pki::SigningProfile profile = pki::SigningProfile::ForCa(request.ca.value_or(pki::CaSettings{}));
+  profile.crl_url = request.crl_url;
+  if (o.ca.empty() && o.ca_key.empty()) {
+    TP_ASSIGN_OR_RETURN(auto cert, pki::SelfSign(csr, key, profile));
+    return Emit(ctx, o.bare, cert, &key, &csr);
+  }
+  pki::SigningConfig config;
+  config.default_profile = std::move(profile);
+  TP_ASSIGN_OR_RETURN(auto signer, LoadSigner(o, std::move(config)));
+  TP_ASSIGN_OR_RETURN(auto cert, signer.Sign(csr));
+  return Emit(ctx, o.bare, cert, &key, &csr);
+}
+
+Status GenCert(Context& ctx, const Opts& o) {
+  TP_ASSIGN_OR_RETURN(auto request, ReadRequest(o));
+  TP_ASSIGN_OR_RETURN(auto config, LoadConfig(o));
+  TP_ASSIGN_OR_RETURN(auto signer, LoadSigner(o, std::move(config)));
+  TP_ASSIGN_OR_RETURN(auto key, pki::PrivateKey::Generate(request.key));
+  TP_ASSIGN_OR_RETURN(auto csr, pki::Csr::Generate(request, key));
+  pki::SignOptions options;
+  options.profile = o.profile;
+  TP_ASSIGN_OR_RETURN(auto cert, signer.Sign(csr, options));
+  return Emit(ctx, o.bare, cert, &key, &csr);
+}
+
+Status SignCsr(Context& ctx, const Opts& o) {
+  TP_ASSIGN_OR_RETURN(std::string pem, ReadText(o.input));
+  auto csr = pki::Csr::FromPem(pem);
+  if (!csr.ok()) return csr.status().WithContext(o.input);
+  TP_ASSIGN_OR_RETURN(auto config, LoadConfig(o));
+  TP_ASSIGN_OR_RETURN(auto signer, LoadSigner(o, std::move(config)));
+  pki::SignOptions options;
+  options.profile = o.profile;
+  options.hosts = Hostnames(o.hostname);
+  TP_ASSIGN_OR_RETURN(auto cert, signer.Sign(*csr, options));
+  return Emit(ctx, o.bare, cert, nullptr, nullptr);
+}
+
+void AddSigningOptions(CLI::App* cmd, Opts& o) {
+  cmd->add_option("--ca", o.ca, "issuing CA certificate (PEM)")->required();
+  cmd->add_option("--ca-key", o.ca_key, "issuing CA key (PEM; encrypted: CFSSL_CA_PK_PASSWORD)")->required();
+  cmd->add_option("--config", o.config, "cfssl signing config JSON");
+  cmd->add_option("--profile", o.profile, "signing profile from the config (default: signing.default)");
+  cmd->add_option("--hostname", o.hostname, "comma-separated hosts replacing the request's SANs");
+  cmd->add_option("--bare", o.bare, "output file name stem (default: cert)");
 }
 
 }  // namespace
@@ -144,29 +157,25 @@ void RegisterCaCommands(CLI::App& app, Context& ctx) {
   init->bare = "ca";
   auto* init_cmd = ca->add_subcommand(
       "init", "create a CA from cfssl CSR JSON: self-signed root, or an intermediate with --ca/--ca-key");
-  init_cmd->add_option("csr", init->csr_json, "cfssl CSR JSON file")->required();
+  init_cmd->add_option("csr", init->input, "cfssl CSR JSON file")->required();
   init_cmd->add_option("--bare", init->bare, "output file name stem (default: ca)");
   init_cmd->add_option("--ca", init->ca, "issuing CA certificate (makes an intermediate)");
   init_cmd->add_option("--ca-key", init->ca_key, "issuing CA key");
-  init_cmd->callback([&ctx, init] { ctx.action = [&ctx, init] { return Generate(ctx, *init, true); }; });
+  init_cmd->callback([&ctx, init] { ctx.action = [&ctx, init] { return Init(ctx, *init); }; });
 
   auto gen = std::make_shared<Opts>();
   gen->bare = "cert";
   auto* gen_cmd = ca->add_subcommand("gencert", "create a key and a certificate signed by a CA");
-  gen_cmd->add_option("csr", gen->csr_json, "cfssl CSR JSON file")->required();
+  gen_cmd->add_option("csr", gen->input, "cfssl CSR JSON file")->required();
   AddSigningOptions(gen_cmd, *gen);
-  gen_cmd->callback([&ctx, gen] { ctx.action = [&ctx, gen] { return Generate(ctx, *gen, false); }; });
+  gen_cmd->callback([&ctx, gen] { ctx.action = [&ctx, gen] { return GenCert(ctx, *gen); }; });
 
   auto sign = std::make_shared<Opts>();
-  auto hostnames = std::make_shared<std::string>();
   sign->bare = "cert";
   auto* sign_cmd = ca->add_subcommand("sign", "sign a PEM certificate signing request with a CA");
-  sign_cmd->add_option("csr", sign->csr_json, "PEM CSR file")->required();
+  sign_cmd->add_option("csr", sign->input, "PEM CSR file")->required();
   AddSigningOptions(sign_cmd, *sign);
-  sign_cmd->add_option("--hostname", *hostnames, "comma-separated SANs replacing the CSR's");
-  sign_cmd->callback([&ctx, sign, hostnames] {
-    ctx.action = [&ctx, sign, hostnames] { return Sign(ctx, *sign, *hostnames); };
-  });
+  sign_cmd->callback([&ctx, sign] { ctx.action = [&ctx, sign] { return SignCsr(ctx, *sign); }; });
 }
 
 }  // namespace trustplane::cli

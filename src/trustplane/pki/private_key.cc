@@ -1,32 +1,48 @@
 #include "trustplane/pki/private_key.h"
 
-#include <fcntl.h>
 #include <openssl/err.h>
 #include <openssl/pem.h>
-#include <unistd.h>
 
-#include <cerrno>
 #include <cstring>
+#include <fstream>
+#include <sstream>
 
-#include "trustplane/base/openssl_ptr.h"
-#include "trustplane/base/random.h"
+#include "trustplane/pki/native.h"
+#include "trustplane/pki/secret_file.h"
 
 namespace trustplane::pki {
 namespace {
 
-using BioPtr = OpenSslPtr<BIO, BIO_free_all>;
-
-std::string OpenSslError() {
-  const char* reason = ERR_reason_error_string(ERR_peek_last_error());
-  std::string out = reason ? reason : "unknown OpenSSL error";
-  ERR_clear_error();
-  return out;
-}
+constexpr size_t kMaxKeyFile = size_t{1} << 20;
 
 std::string BioContents(BIO* bio) {
   char* data = nullptr;
-  long n = BIO_get_mem_data(bio, &data);
+  const long n = BIO_get_mem_data(bio, &data);
   return n > 0 ? std::string(data, static_cast<size_t>(n)) : std::string();
+}
+
+// OpenSSL's default would prompt on the terminal; a CA must never block on that.
+struct Passphrase {
+  std::string_view text;
+  bool asked = false;
+};
+
+int PassphraseCallback(char* buf, int size, int /*rwflag*/, void* user) {
+  auto* p = static_cast<Passphrase*>(user);
+  p->asked = true;
+  if (p->text.empty() || p->text.size() > static_cast<size_t>(size)) return -1;
+  std::memcpy(buf, p->text.data(), p->text.size());
+  return static_cast<int>(p->text.size());
+}
+
+// cfssl writes Ed25519 keys as PKCS#8 under its own label, which OpenSSL does not know.
+std::string NormalizeLabels(std::string_view pem) {
+  std::string out(pem);
+  constexpr std::string_view kCfsslLabel = "Ed25519 PRIVATE KEY-----";
+  for (size_t at = out.find(kCfsslLabel); at != std::string::npos; at = out.find(kCfsslLabel, at)) {
+    out.replace(at, kCfsslLabel.size(), "PRIVATE KEY-----");
+  }
+  return out;
 }
 
 }  // namespace
@@ -39,36 +55,60 @@ Status KeySpec::Validate() const {
   }
   if (algo == "rsa") {
     if (size >= 2048 && size <= 8192) return Status::Ok();
-    return Status::InvalidArgument("RSA key size " + std::to_string(size) +
-                                   " is outside 2048..8192");
+    return Status::InvalidArgument("RSA key size " + std::to_string(size) + " is outside 2048..8192");
   }
   if (algo == "ed25519") return Status::Ok();
-  return Status::InvalidArgument("key algorithm '" + algo + "' is not supported (use ecdsa, rsa or ed25519)");
+  return Status::InvalidArgument("key algorithm '" + algo +
+                                 "' is not supported (use ecdsa, rsa or ed25519)");
 }
+
+PrivateKey::PrivateKey(EVP_PKEY* owned)
+    : key_(owned, EVP_PKEY_free),
+      info_(std::make_shared<const x509::PublicKeyInfo>(DescribeKey(owned))),
+      spki_der_(std::make_shared<const std::string>(ToDer<EVP_PKEY, i2d_PUBKEY>(owned))) {}
 
 Result<PrivateKey> PrivateKey::Generate(const KeySpec& spec) {
   TP_RETURN_IF_ERROR(spec.Validate());
-  EVP_PKEY* raw = nullptr;
+  EVP_PKEY* key = nullptr;
   if (spec.algo == "ecdsa") {
     const char* curve = spec.size == 256 ? "P-256" : spec.size == 384 ? "P-384" : "P-521";
-    raw = EVP_PKEY_Q_keygen(nullptr, nullptr, "EC", curve);
+    key = EVP_PKEY_Q_keygen(nullptr, nullptr, "EC", curve);
   } else if (spec.algo == "rsa") {
-    raw = EVP_PKEY_Q_keygen(nullptr, nullptr, "RSA", static_cast<size_t>(spec.size));
+    key = EVP_PKEY_Q_keygen(nullptr, nullptr, "RSA", static_cast<size_t>(spec.size));
   } else {
-    raw = EVP_PKEY_Q_keygen(nullptr, nullptr, "ED25519");
+    key = EVP_PKEY_Q_keygen(nullptr, nullptr, "ED25519");
   }
-  if (raw == nullptr) return Status::Internal("key generation failed: " + OpenSslError());
-  return PrivateKey(std::shared_ptr<EVP_PKEY>(raw, EVP_PKEY_free));
+  if (key == nullptr) return Status::Internal(OpenSslError("key generation failed"));
+  return PrivateKey(key);
 }
 
-Result<PrivateKey> PrivateKey::FromPem(std::string_view pem) {
-  BioPtr bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
-  EVP_PKEY* raw = PEM_read_bio_PrivateKey(bio.get(), nullptr, nullptr, nullptr);
-  if (raw == nullptr) {
-    ERR_clear_error();
-    return Status::InvalidArgument("not an unencrypted PEM private key");
+Result<PrivateKey> PrivateKey::FromPem(std::string_view pem, std::string_view passphrase) {
+  const std::string text = NormalizeLabels(pem);
+  BioPtr bio(BIO_new_mem_buf(text.data(), static_cast<int>(text.size())));
+  Passphrase pass{passphrase};
+  EVP_PKEY* key = PEM_read_bio_PrivateKey(bio.get(), nullptr, PassphraseCallback, &pass);
+  if (key != nullptr) return PrivateKey(key);
+  ERR_clear_error();
+  if (pass.asked) {
+    return Status::InvalidArgument(passphrase.empty()
+                                       ? "the private key is encrypted and no passphrase was given"
+                                       : "the passphrase does not decrypt the private key");
   }
-  return PrivateKey(std::shared_ptr<EVP_PKEY>(raw, EVP_PKEY_free));
+  if (text.find("PRIVATE KEY-----") == std::string::npos && text.find("-----BEGIN ") != std::string::npos) {
+    return Status::InvalidArgument("PEM input holds no private key (expected a PRIVATE KEY block)");
+  }
+  return Status::InvalidArgument("not a PEM private key");
+}
+
+Result<PrivateKey> PrivateKey::FromPemFile(const std::string& path, std::string_view passphrase) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return Status::InvalidArgument("cannot read " + path);
+  std::ostringstream text;
+  text << in.rdbuf();
+  if (text.str().size() > kMaxKeyFile) return Status::InvalidArgument(path + ": larger than 1 MiB");
+  auto key = FromPem(text.str(), passphrase);
+  if (!key.ok()) return key.status().WithContext(path);
+  return key;
 }
 
 std::string PrivateKey::ToPem() const {
@@ -83,27 +123,6 @@ std::string PrivateKey::ToPem() const {
   return BioContents(bio.get());
 }
 
-Status WriteSecretFile(const std::string& path, const std::string& content) {
-  const std::string tmp = path + ".tmp-" + RandomHex(6);
-  int fd = open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-  if (fd < 0) return Status::InvalidArgument("cannot create " + tmp + ": " + std::strerror(errno));
-  size_t done = 0;
-  while (done < content.size()) {
-    ssize_t n = write(fd, content.data() + done, content.size() - done);
-    if (n <= 0) {
-      int err = errno;
-      close(fd);
-      unlink(tmp.c_str());
-      return Status::Internal("cannot write " + tmp + ": " + std::strerror(err));
-    }
-    done += static_cast<size_t>(n);
-  }
-  if (fsync(fd) != 0 || close(fd) != 0 || rename(tmp.c_str(), path.c_str()) != 0) {
-    int err = errno;
-    unlink(tmp.c_str());
-    return Status::Internal("cannot write " + path + ": " + std::strerror(err));
-  }
-  return Status::Ok();
-}
+Status PrivateKey::WriteFile(const std::string& path) const { return WriteSecretFile(path, ToPem()); }
 
 }  // namespace trustplane::pki

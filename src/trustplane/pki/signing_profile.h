@@ -1,47 +1,86 @@
-// SigningProfile: what an issued certificate may do and how long it lives,
-// read from cfssl's JSON config ("signing": {"default": {...}, "profiles": {...}}).
+// SigningProfile: what an issued certificate may do and how long it lives —
+// one entry of cfssl's config ("signing.default" or "signing.profiles.NAME").
 #pragma once
 
-#include <map>
+#include <cstdint>
+#include <memory>
 #include <optional>
+#include <regex>
 #include <string>
+#include <string_view>
 #include <vector>
 
-#include "trustplane/base/status.h"
+#include "trustplane/base/time.h"
+#include "trustplane/pki/certificate_request.h"
+#include "trustplane/pki/key_usage.h"
 
 namespace trustplane::pki {
 
-struct SigningProfile {
-  // cfssl usage names: "signing", "digital signature", "key encipherment",
-  // "cert sign", "crl sign", "server auth", "client auth", ...
-  std::vector<std::string> usages = {"signing", "key encipherment", "server auth", "client auth"};
-  int64_t expiry_seconds = 8760 * 3600;
-  int64_t backdate_seconds = 0;
+// "ca_constraint". The path length follows cfssl (Go): max_path_len N > 0
+// limits to N; 0 with max_path_len_zero limits to 0; otherwise no limit.
+struct CaConstraint {
   bool is_ca = false;
-  int max_path_len = -1;  // -1: unconstrained
+  int max_path_len = 0;
   bool max_path_len_zero = false;
-
-  // The profile `ca init` uses for a self-signed root (cfssl -initca).
-  static SigningProfile RootCa(int64_t expiry_seconds, int path_len, bool path_len_zero);
+  std::optional<int> PathLen() const;
 };
 
-struct SigningConfig {
-  SigningProfile default_profile;
-  std::map<std::string, SigningProfile> profiles;
-  // The named profile, or the default for "" (kNotFound for an unknown name).
-  Result<SigningProfile> Profile(const std::string& name) const;
+// "CSRWhitelist": which of the CSR's fields the certificate takes. Without
+// one, all of them (subject and every SAN kind).
+struct CsrWhitelist {
+  bool subject = false, dns_names = false, ip_addresses = false, email_addresses = false,
+       uris = false;
 };
 
-// cfssl's config JSON. Fields trustplane does not implement yet (name_whitelist,
-// ocsp_url, crl_url, not_before/not_after) are refused rather than ignored,
-// so no certificate silently lacks what the config asked for.
-Result<SigningConfig> ParseSigningConfig(std::string_view json);
-
-// Maps a cfssl usage name to keyUsage / extendedKeyUsage config words.
-struct UsageBits {
-  std::vector<std::string> key_usage;  // OpenSSL names: digitalSignature, keyCertSign, ...
-  std::vector<std::string> ext_key_usage;  // serverAuth, clientAuth, ...
+// "policies": certificatePolicies entries with optional id-qt-cps (URI) and
+// id-qt-unotice (explicit text) qualifiers.
+struct CertificatePolicy {
+  std::string oid;
+  std::vector<std::string> cps_uris;
+  std::vector<std::string> user_notices;
 };
-Result<UsageBits> UsageBitsFor(const std::vector<std::string>& usages);
+
+struct SigningProfile {
+  std::vector<std::string> usage_names;  // as configured
+  Usages usages;                         // what they mean
+  int64_t expiry_seconds = 0;
+  int64_t backdate_seconds = 0;  // 0: cfssl's default of 5 minutes
+  std::optional<UnixSeconds> not_before, not_after;
+  std::vector<std::string> issuer_urls;  // AIA caIssuers
+  std::string ocsp_url;                  // AIA OCSP
+  std::string crl_url;                   // CRL distribution point
+  bool ocsp_no_check = false;            // id-pkix-ocsp-nocheck, for OCSP responder certificates
+  CaConstraint ca_constraint;
+  std::vector<CertificatePolicy> policies;
+  // Regular expression (ECMAScript syntax, which covers the RE2 patterns
+  // cfssl configs use) that the CN and every DNS, email and URI SAN must
+  // match. Unlike cfssl, it must match the WHOLE name: "example\.com" does
+  // not admit "example.com.evil.net".
+  std::string name_whitelist;
+  std::shared_ptr<const std::regex> name_whitelist_regex;  // compiled; null when none
+  std::optional<CsrWhitelist> csr_whitelist;
+  bool client_provides_serial_numbers = false;
+  std::vector<std::string> allowed_extensions;  // dotted OIDs a sign request may add
+  std::string auth_key, prev_auth_key;          // names in the config's auth_keys
+  // Set for "remote"/"auth_remote" profiles, which a remote CA signs.
+  std::string remote;
+
+  // cfssl's built-in default: 1 year; signing, key encipherment, server auth, client auth.
+  static SigningProfile Default();
+  // cfssl's policy for a new CA (`gencert -initca`): "cert sign", "crl sign",
+  // CA:TRUE, with the CSR JSON's "ca" expiry, backdate and path length.
+  static SigningProfile ForCa(const CaSettings& ca);
+
+  struct Validity {
+    UnixSeconds not_before = 0, not_after = 0;
+  };
+  // As cfssl computes it: NotBefore is not_before if set, else now rounded to
+  // the minute minus backdate; NotAfter is not_after if set, else NotBefore +
+  // expiry. (The signer then keeps NotAfter within the issuer's.)
+  Validity ValidityAt(UnixSeconds now) const;
+
+  // True when there is no whitelist or it matches all of name.
+  bool NameAllowed(std::string_view name) const;
+};
 
 }  // namespace trustplane::pki
