@@ -7,6 +7,7 @@
 #include <memory>
 #include <sstream>
 
+#include "ca_common.h"
 #include "context.h"
 #include "trustplane/pki/csr.h"
 #include "trustplane/pki/signer.h"
@@ -18,21 +19,8 @@ namespace {
 struct Opts {
   std::string input;  // CSR JSON, or a PEM CSR for `sign`
   std::string bare, ca, ca_key, config, profile, hostname;
+  std::string db_config, db, label;  // where issued certificates are recorded
 };
-
-Result<std::string> ReadText(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return Status::InvalidArgument("cannot read " + path);
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-Status WritePublic(const std::string& path, const std::string& content) {
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  out << content;
-  return out ? Status::Ok() : Status::InvalidArgument("cannot write " + path);
-}
 
 // cfssl's -hostname: comma-separated hosts replacing the request's.
 std::optional<std::vector<std::string>> Hostnames(const std::string& list) {
@@ -62,12 +50,18 @@ Result<pki::SigningConfig> LoadConfig(const Opts& o) {
 }
 
 Result<pki::Signer> LoadSigner(const Opts& o, pki::SigningConfig config) {
-  if (o.ca.empty() || o.ca_key.empty()) return Status::InvalidArgument("--ca and --ca-key go together");
-  TP_ASSIGN_OR_RETURN(auto bundle, x509::ReadBundleFile(o.ca));
-  // cfssl's variable for an encrypted CA key.
-  const char* passphrase = std::getenv("CFSSL_CA_PK_PASSWORD");
-  TP_ASSIGN_OR_RETURN(auto key, pki::PrivateKey::FromPemFile(o.ca_key, passphrase ? passphrase : ""));
-  return pki::Signer::Create(bundle.certificates.front(), key, std::move(config));
+  TP_ASSIGN_OR_RETURN(CaMaterial ca, LoadCa(o.ca, o.ca_key));
+  return pki::Signer::Create(ca.cert, ca.key, std::move(config));
+}
+
+// Signs and, when a certdb is configured, records the certificate before any
+// file is written, so a certificate that was handed out is always on record.
+Result<pki::SignedCertificate> SignAndRecord(const Opts& o, const pki::Signer& signer, const pki::Csr& csr,
+                                             const pki::SignOptions& options) {
+  TP_ASSIGN_OR_RETURN(OpenedCertDb db, OpenCertDb(o.db_config, o.db));
+  TP_ASSIGN_OR_RETURN(auto cert, signer.Sign(csr, options));
+  if (db.certdb) TP_RETURN_IF_ERROR(RecordIssued(*db.certdb, cert, o.label));
+  return cert;
 }
 
 // The key and CSR are absent for `sign`.
@@ -122,7 +116,7 @@ Status GenCert(Context& ctx, const Opts& o) {
   TP_ASSIGN_OR_RETURN(auto csr, pki::Csr::Generate(request, key));
   pki::SignOptions options;
   options.profile = o.profile;
-  TP_ASSIGN_OR_RETURN(auto cert, signer.Sign(csr, options));
+  TP_ASSIGN_OR_RETURN(auto cert, SignAndRecord(o, signer, csr, options));
   return Emit(ctx, o.bare, cert, &key, &csr);
 }
 
@@ -135,7 +129,7 @@ Status SignCsr(Context& ctx, const Opts& o) {
   pki::SignOptions options;
   options.profile = o.profile;
   options.hosts = Hostnames(o.hostname);
-  TP_ASSIGN_OR_RETURN(auto cert, signer.Sign(*csr, options));
+  TP_ASSIGN_OR_RETURN(auto cert, SignAndRecord(o, signer, *csr, options));
   return Emit(ctx, o.bare, cert, nullptr, nullptr);
 }
 
@@ -146,6 +140,9 @@ void AddSigningOptions(CLI::App* cmd, Opts& o) {
   cmd->add_option("--profile", o.profile, "signing profile from the config (default: signing.default)");
   cmd->add_option("--hostname", o.hostname, "comma-separated hosts replacing the request's SANs");
   cmd->add_option("--bare", o.bare, "output file name stem (default: cert)");
+  cmd->add_option("--db-config", o.db_config, "cfssl certdb config JSON: record the certificate there");
+  cmd->add_option("--db", o.db, "certdb URL (postgres://... or a SQLite path): record the certificate there");
+  cmd->add_option("--label", o.label, "CA label recorded with the certificate (cfssl's ca_label)");
 }
 
 }  // namespace
@@ -176,6 +173,8 @@ void RegisterCaCommands(CLI::App& app, Context& ctx) {
   sign_cmd->add_option("csr", sign->input, "PEM CSR file")->required();
   AddSigningOptions(sign_cmd, *sign);
   sign_cmd->callback([&ctx, sign] { ctx.action = [&ctx, sign] { return SignCsr(ctx, *sign); }; });
+
+  RegisterCaRevocationCommands(*ca, ctx);
 }
 
 }  // namespace trustplane::cli

@@ -28,6 +28,51 @@ class CaTest : public CliTest {
   }
 };
 
+TEST_F(CaTest, RevocationReachesACrlThatOpensslEnforces) {
+  MakeRootAndIntermediate();
+  Write("leaf.json", R"({"CN": "svc-b", "hosts": ["b.example.com"]})");
+  const std::string db = "sqlite://" + Stem("certs.db");
+  auto leaf = Tp({"ca", "gencert", "--ca", Stem("inter.pem"), "--ca-key", Stem("inter-key.pem"),
+                  "--config", Stem("config.json"), "--profile", "client", "--db", db, Stem("leaf.json"),
+                  "--bare", Stem("leaf")});
+  ASSERT_EQ(leaf.exit_code, 0) << leaf.err;
+  auto crl = [&](const std::string& out) {
+    auto r = Tp({"ca", "crl", "--ca", Stem("inter.pem"), "--ca-key", Stem("inter-key.pem"), "--db", db,
+                 "-o", Stem(out)});
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    return r.out;
+  };
+  auto verify = [&](const std::string& crl_file) {
+    // The root is trusted without a CRL; -crl_check checks the leaf against the issuing CA's CRL.
+    return Openssl({"verify", "-crl_check", "-CRLfile", Stem(crl_file), "-CAfile", Stem("ca.pem"),
+                    "-untrusted", Stem("inter.pem"), Stem("leaf.pem")});
+  };
+  EXPECT_NE(crl("before.pem").find("CRL number 1, 0 revoked"), std::string::npos);
+  EXPECT_EQ(verify("before.pem").exit_code, 0);
+
+  auto serial = Openssl({"x509", "-in", Stem("leaf.pem"), "-noout", "-serial"});
+  const std::string hex = serial.out.substr(serial.out.find('=') + 1, 40);
+  auto aki = Openssl({"x509", "-in", Stem("inter.pem"), "-noout", "-ext", "subjectKeyIdentifier"});
+  const std::string key_id = aki.out.substr(aki.out.find('\n') + 1);  // "    AB:CD:...\n"
+  auto revoke = Tp({"ca", "revoke", "0x" + hex, "--aki", key_id,
+                    "--reason", "keyCompromise", "--db", db});
+  ASSERT_EQ(revoke.exit_code, 0) << revoke.err;
+  EXPECT_NE(revoke.out.find("keyCompromise"), std::string::npos);
+
+  EXPECT_NE(crl("after.pem").find("CRL number 2, 1 revoked"), std::string::npos);
+  auto refused = verify("after.pem");
+  EXPECT_NE(refused.exit_code, 0);
+  EXPECT_NE((refused.out + refused.err).find("certificate revoked"), std::string::npos);
+  auto text = Openssl({"crl", "-in", Stem("after.pem"), "-noout", "-text"});
+  EXPECT_NE(text.out.find("Key Compromise"), std::string::npos) << text.out;
+  EXPECT_NE(text.out.find("X509v3 CRL Number"), std::string::npos) << text.out;
+
+  // Unknown serials and reasons are specific errors.
+  EXPECT_EQ(Tp({"ca", "revoke", "12345", "--aki", "aa", "--db", db}).exit_code, 3);
+  EXPECT_EQ(Tp({"ca", "revoke", "0x" + hex, "--aki", "aa", "--reason", "bored", "--db", db}).exit_code, 2);
+  EXPECT_EQ(Tp({"ca", "revoke", "0x" + hex, "--aki", "aa"}).exit_code, 2);  // no certdb
+}
+
 TEST_F(CaTest, IssuesChainsOpensslVerifiesWithCfsslFilesAndPrivateKeys0600) {
   MakeRootAndIntermediate();
   Write("leaf.json", R"({"CN": "svc-a", "hosts": ["a.example.com", "10.1.2.3", "ops@example.com",

@@ -13,6 +13,11 @@ using store::DbRow;
 
 namespace {
 
+// Ours, not cfssl's: the last CRL number handed out per CA.
+constexpr const char* kCrlNumbersSchema =
+    "CREATE TABLE IF NOT EXISTS trustplane_crl_numbers ("
+    " authority_key_identifier TEXT PRIMARY KEY, last_number BIGINT NOT NULL)";
+
 // cfssl's sqlite migrations (001 + 002), re-expressed.
 constexpr const char* kSqliteSchema[] = {
     "CREATE TABLE IF NOT EXISTS certificates ("
@@ -27,6 +32,7 @@ constexpr const char* kSqliteSchema[] = {
     " PRIMARY KEY(serial_number, authority_key_identifier),"
     " FOREIGN KEY(serial_number, authority_key_identifier)"
     " REFERENCES certificates(serial_number, authority_key_identifier))",
+    kCrlNumbersSchema,
 };
 
 // cfssl's postgres migrations (001 + 002), re-expressed.
@@ -43,6 +49,7 @@ constexpr const char* kPostgresSchema[] = {
     " PRIMARY KEY(serial_number, authority_key_identifier),"
     " FOREIGN KEY(serial_number, authority_key_identifier)"
     " REFERENCES certificates(serial_number, authority_key_identifier))",
+    kCrlNumbersSchema,
 };
 
 Result<std::optional<UnixSeconds>> OptInt(const DbRow& row, size_t i) {
@@ -173,13 +180,31 @@ Result<std::vector<CertificateRecord>> CertDb::GetUnexpiredCertificates() {
   return QueryCertificates("CURRENT_TIMESTAMP < expiry", {});
 }
 
+std::string CertDb::RevokedAndUnexpired() const {
+  return "CURRENT_TIMESTAMP < expiry AND status = " +
+         std::string(db_->engine() == DbEngine::kPostgres ? "'revoked'::bytea" : "'revoked'");
+}
+
 Result<std::vector<CertificateRecord>> CertDb::GetRevokedAndUnexpiredCertificates(
     const std::string& ca_label) {
-  const std::string base = "CURRENT_TIMESTAMP < expiry AND status = " +
-                           std::string(db_->engine() == DbEngine::kPostgres ? "'revoked'::bytea"
-                                                                            : "'revoked'");
-  if (ca_label.empty()) return QueryCertificates(base, {});
-  return QueryCertificates(base + " AND ca_label = ?", {Bytes(ca_label)});
+  if (ca_label.empty()) return QueryCertificates(RevokedAndUnexpired(), {});
+  return QueryCertificates(RevokedAndUnexpired() + " AND ca_label = ?", {Bytes(ca_label)});
+}
+
+Result<std::vector<CertificateRecord>> CertDb::GetRevokedAndUnexpiredCertificatesByAki(
+    const std::string& aki) {
+  return QueryCertificates(RevokedAndUnexpired() + " AND authority_key_identifier = ?", {Bytes(aki)});
+}
+
+Result<int64_t> CertDb::NextCrlNumber(const std::string& aki) {
+  TP_ASSIGN_OR_RETURN(
+      auto rows,
+      db_->Query("INSERT INTO trustplane_crl_numbers (authority_key_identifier, last_number)"
+                 " VALUES (?, 1) ON CONFLICT (authority_key_identifier) DO UPDATE"
+                 " SET last_number = trustplane_crl_numbers.last_number + 1 RETURNING last_number",
+                 {aki}));
+  if (rows.size() != 1) return Status::Internal("certdb: no CRL number came back for " + aki);
+  return rows.front().Int(0);
 }
 
 Status CertDb::RevokeCertificate(const std::string& serial, const std::string& aki,

@@ -52,8 +52,15 @@ class CertDb {
   // CRL input; an empty label means every CA.
   Result<std::vector<CertificateRecord>> GetRevokedAndUnexpiredCertificates(
       const std::string& ca_label = "");
+  // CRL input for one CA: its revoked, unexpired certificates by AKI.
+  Result<std::vector<CertificateRecord>> GetRevokedAndUnexpiredCertificatesByAki(
+      const std::string& aki);
   // kNotFound when no certificate has this serial and AKI.
   Status RevokeCertificate(const std::string& serial, const std::string& aki, int64_t reason);
+
+  // The next CRL number of the CA with this key identifier: 1, 2, 3, ...,
+  // atomic across processes (a table of our own, trustplane_crl_numbers).
+  Result<int64_t> NextCrlNumber(const std::string& aki);
 
   Status InsertOCSP(const OcspRecord& rec);  // kConflict if present
   Status UpsertOCSP(const OcspRecord& rec);
@@ -66,6 +73,7 @@ class CertDb {
   store::DbParam Time(UnixSeconds t) const;
   store::DbParam OptTime(const std::optional<UnixSeconds>& t) const;
   std::string Epoch(const std::string& column) const;
+  std::string RevokedAndUnexpired() const;
   Result<std::vector<CertificateRecord>> QueryCertificates(const std::string& where,
                                                            const std::vector<store::DbParam>& p);
   Result<std::vector<OcspRecord>> QueryOcsp(const std::string& where,

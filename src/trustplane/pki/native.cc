@@ -2,8 +2,11 @@
 
 #include <arpa/inet.h>
 #include <openssl/err.h>
+#include <openssl/sha.h>
 
 #include <utility>
+
+#include "trustplane/base/encoding.h"
 
 namespace trustplane::pki {
 namespace {
@@ -73,6 +76,35 @@ const char* SignatureDigestName(const EVP_PKEY* key) {
     default:
       return bits >= 4096 ? "SHA512" : bits >= 3072 ? "SHA384" : "SHA256";
   }
+}
+
+Result<EvpMdPtr> FetchSignatureDigest(const EVP_PKEY* key) {
+  const char* name = SignatureDigestName(key);
+  if (name == nullptr) return EvpMdPtr();
+  EvpMdPtr md(EVP_MD_fetch(nullptr, name, nullptr));
+  if (!md) return Status::Internal(OpenSslError(std::string("cannot fetch ") + name));
+  return md;
+}
+
+Result<NativeIssuer> NativeIssuer::Load(const x509::Certificate& ca, const PrivateKey& key) {
+  const auto* p = reinterpret_cast<const unsigned char*>(ca.der().data());
+  X509Ptr cert(d2i_X509(nullptr, &p, static_cast<long>(ca.der().size())));
+  if (!cert) return Status::Internal(OpenSslError("cannot decode the CA certificate"));
+  if (EVP_PKEY_eq(X509_get0_pubkey(cert.get()), NativeKey::Of(key)) != 1) {
+    ERR_clear_error();
+    return Status::InvalidArgument("the CA key does not belong to the CA certificate " + ca.subject());
+  }
+  TP_ASSIGN_OR_RETURN(EvpMdPtr md, FetchSignatureDigest(NativeKey::Of(key)));
+  std::string key_id;
+  if (!ca.subject_key_id().empty()) {
+    TP_ASSIGN_OR_RETURN(key_id, HexDecode(ca.subject_key_id()));
+  } else {
+    const ASN1_BIT_STRING* bits = X509_get0_pubkey_bitstr(cert.get());
+    unsigned char digest[SHA_DIGEST_LENGTH];
+    SHA1(ASN1_STRING_get0_data(bits), static_cast<size_t>(ASN1_STRING_length(bits)), digest);
+    key_id.assign(reinterpret_cast<char*>(digest), sizeof digest);
+  }
+  return NativeIssuer{std::move(cert), key, std::move(md), std::move(key_id)};
 }
 
 x509::PublicKeyInfo DescribeKey(const EVP_PKEY* key) {

@@ -25,6 +25,7 @@ using X509ReqPtr = OpenSslPtr<X509_REQ, X509_REQ_free>;
 using NamePtr = OpenSslPtr<X509_NAME, X509_NAME_free>;
 using ExtensionPtr = OpenSslPtr<X509_EXTENSION, X509_EXTENSION_free>;
 using BasicConstraintsPtr = OpenSslPtr<BASIC_CONSTRAINTS, BASIC_CONSTRAINTS_free>;
+using AuthorityKeyIdPtr = OpenSslPtr<AUTHORITY_KEYID, AUTHORITY_KEYID_free>;
 using GeneralNamesPtr = OpenSslPtr<GENERAL_NAMES, GENERAL_NAMES_free>;
 using EvpMdPtr = OpenSslPtr<EVP_MD, EVP_MD_free>;
 using EvpPkeyPtr = OpenSslPtr<EVP_PKEY, EVP_PKEY_free>;
@@ -62,6 +63,24 @@ std::string ToDer(const T* obj) {
 // 3072 bits, SHA-384 for P-384 and RSA 3072, SHA-512 for P-521 and RSA 4096
 // and up; nullptr for Ed25519, which hashes internally.
 const char* SignatureDigestName(const EVP_PKEY* key);
+
+// SignatureDigestName's digest fetched once; an empty pointer for Ed25519.
+Result<EvpMdPtr> FetchSignatureDigest(const EVP_PKEY* key);
+
+// A CA certificate and its key as OpenSSL wants them, for everything that
+// signs as the CA: certificates, CRLs and OCSP responses.
+struct NativeIssuer {
+  X509Ptr cert;
+  PrivateKey key;
+  EvpMdPtr md;  // empty for Ed25519
+  // Raw key identifier: the CA's subjectKeyIdentifier, or the SHA-1 of its
+  // public key bits (RFC 5280 4.2.1.2 method 1) when it has none.
+  std::string key_id;
+  EVP_PKEY* pkey() const { return NativeKey::Of(key); }
+  // kInvalidArgument when key does not belong to ca ("the CA key does not
+  // belong to the CA certificate <subject>").
+  static Result<NativeIssuer> Load(const x509::Certificate& ca, const PrivateKey& key);
+};
 
 // A key's type, size and curve in the x509 module's vocabulary.
 x509::PublicKeyInfo DescribeKey(const EVP_PKEY* key);

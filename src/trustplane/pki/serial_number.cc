@@ -4,6 +4,7 @@
 #include <openssl/crypto.h>
 #include <openssl/rand.h>
 
+#include <algorithm>
 #include <cstdlib>
 
 #include "trustplane/base/encoding.h"
@@ -52,6 +53,41 @@ std::string SerialDecimal(std::string_view magnitude) {
   std::string out = text ? text : "";
   OPENSSL_free(text);
   return out;
+}
+
+Result<std::string> ParseSerialNumber(std::string_view text) {
+  std::string digits;
+  bool hex = false;
+  if (text.size() > 2 && text[0] == '0' && (text[1] == 'x' || text[1] == 'X')) {
+    hex = true;
+    digits = text.substr(2);
+  } else if (text.find(':') != std::string_view::npos) {
+    hex = true;
+    for (char c : text) {
+      if (c != ':') digits += c;
+    }
+  } else {
+    digits = text;
+  }
+  const auto is_digit = [hex](char c) {
+    return (c >= '0' && c <= '9') || (hex && ((c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F')));
+  };
+  const bool well_formed = !digits.empty() && std::all_of(digits.begin(), digits.end(), is_digit);
+  if (!well_formed) {
+    return Status::InvalidArgument("serial number '" + std::string(text) +
+                                   "' is neither decimal nor hex (0x... or colon-separated)");
+  }
+  BIGNUM* raw = nullptr;
+  if ((hex ? BN_hex2bn(&raw, digits.c_str()) : BN_dec2bn(&raw, digits.c_str())) == 0) {
+    return Status::InvalidArgument("serial number '" + std::string(text) + "' cannot be read");
+  }
+  OpenSslPtr<BIGNUM, BN_free> bn(raw);
+  std::string magnitude(static_cast<size_t>(BN_num_bytes(bn.get())), '\0');
+  BN_bn2bin(bn.get(), reinterpret_cast<unsigned char*>(magnitude.data()));
+  if (const std::string why = SerialNumberError(magnitude); !why.empty()) {
+    return Status::InvalidArgument("serial number '" + std::string(text) + "' is not valid: " + why);
+  }
+  return magnitude;
 }
 
 }  // namespace trustplane::pki

@@ -4,6 +4,8 @@
 #include <string>
 #include <string_view>
 
+#include "trustplane/base/status.h"
+
 namespace trustplane::pki {
 
 // RFC 5280 4.1.2.2: at most 20 octets, positive.
@@ -20,5 +22,10 @@ std::string SerialNumberError(std::string_view magnitude);
 
 std::string SerialHex(std::string_view magnitude);      // lowercase, no leading zero bytes
 std::string SerialDecimal(std::string_view magnitude);  // as cfssl's certdb stores it
+
+// A serial as people type it: decimal (cfssl's form, "2734..."), or hex with
+// a 0x prefix or colons ("0x1a2b", "1a:2b"), as openssl prints it. Returns the
+// magnitude. kInvalidArgument for anything else, zero, or over 20 octets.
+Result<std::string> ParseSerialNumber(std::string_view text);
 
 }  // namespace trustplane::pki

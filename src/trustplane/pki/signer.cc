@@ -1,7 +1,6 @@
 #include "trustplane/pki/signer.h"
 
 #include <openssl/err.h>
-#include <openssl/sha.h>
 
 #include <map>
 
@@ -35,14 +34,6 @@ Result<PreparedProfile> Prepare(const std::string& name, const SigningProfile& p
   auto extensions = BuildProfileExtensions(profile, issuer_key_id);
   if (!extensions.ok()) return extensions.status().WithContext("signing profile '" + name + "'");
   return PreparedProfile{name, &profile, std::move(extensions).value()};
-}
-
-Result<EvpMdPtr> FetchDigest(EVP_PKEY* key) {
-  const char* name = SignatureDigestName(key);
-  if (name == nullptr) return EvpMdPtr();
-  EvpMdPtr md(EVP_MD_fetch(nullptr, name, nullptr));
-  if (!md) return Status::Internal(OpenSslError(std::string("cannot fetch ") + name));
-  return md;
 }
 
 std::vector<std::string> Values(const X509_NAME* name, int nid) {
@@ -294,13 +285,11 @@ Result<SignedCertificate> Issue(const IssuerSide& issuer, const PreparedProfile&
 }  // namespace
 
 struct Signer::State {
-  State(const x509::Certificate& ca_cert, const PrivateKey& ca_key, SigningConfig signing)
-      : ca(ca_cert), key(ca_key), config(std::move(signing)) {}
+  State(const x509::Certificate& ca_cert, NativeIssuer issuer, SigningConfig signing)
+      : ca(ca_cert), native(std::move(issuer)), config(std::move(signing)) {}
   x509::Certificate ca;
-  PrivateKey key;
+  NativeIssuer native;
   SigningConfig config;
-  X509Ptr ca_x509;
-  EvpMdPtr md;
   IssuerSide issuer;
   std::map<std::string, PreparedProfile> profiles;  // "" = signing.default
 };
@@ -311,28 +300,12 @@ std::string SignedCertificate::serial_decimal() const { return SerialDecimal(ser
 
 Result<Signer> Signer::Create(const x509::Certificate& ca, const PrivateKey& ca_key, SigningConfig config) {
   TP_RETURN_IF_ERROR(LintIssuer(ca));
-  auto s = std::make_shared<State>(ca, ca_key, std::move(config));
-  const auto* p = reinterpret_cast<const unsigned char*>(ca.der().data());
-  s->ca_x509.reset(d2i_X509(nullptr, &p, static_cast<long>(ca.der().size())));
-  if (!s->ca_x509) return Status::Internal(OpenSslError("cannot decode the CA certificate"));
-  EVP_PKEY* key = NativeKey::Of(ca_key);
-  if (EVP_PKEY_eq(X509_get0_pubkey(s->ca_x509.get()), key) != 1) {
-    ERR_clear_error();
-    return Status::InvalidArgument("the CA key does not belong to the CA certificate " + ca.subject());
-  }
-  std::string key_id;
-  if (!ca.subject_key_id().empty()) {
-    TP_ASSIGN_OR_RETURN(key_id, HexDecode(ca.subject_key_id()));
-  } else {  // a CA without one: identify its key the way this signer does
-    const ASN1_BIT_STRING* bits = X509_get0_pubkey_bitstr(s->ca_x509.get());
-    unsigned char digest[SHA_DIGEST_LENGTH];
-    SHA1(ASN1_STRING_get0_data(bits), static_cast<size_t>(ASN1_STRING_length(bits)), digest);
-    key_id.assign(reinterpret_cast<char*>(digest), sizeof digest);
-  }
-  TP_ASSIGN_OR_RETURN(s->md, FetchDigest(key));
-  s->issuer.name = X509_get_subject_name(s->ca_x509.get());
-  s->issuer.key = key;
-  s->issuer.md = s->md.get();
+  TP_ASSIGN_OR_RETURN(NativeIssuer native, NativeIssuer::Load(ca, ca_key));
+  auto s = std::make_shared<State>(ca, std::move(native), std::move(config));
+  const std::string& key_id = s->native.key_id;
+  s->issuer.name = X509_get_subject_name(s->native.cert.get());
+  s->issuer.key = s->native.pkey();
+  s->issuer.md = s->native.md.get();
   s->issuer.facts = IssuerFacts{ca.subject(), ca.not_after(), ca.basic_constraints().path_len};
   s->issuer.key_id_hex = HexEncode(key_id);
   TP_ASSIGN_OR_RETURN(s->profiles[""], Prepare("default", s->config.default_profile, key_id));
@@ -358,7 +331,7 @@ Result<SignedCertificate> SelfSign(const Csr& csr, const PrivateKey& key, const 
     ERR_clear_error();
     return Status::InvalidArgument("the key does not belong to the CSR");
   }
-  TP_ASSIGN_OR_RETURN(EvpMdPtr md, FetchDigest(pkey));
+  TP_ASSIGN_OR_RETURN(EvpMdPtr md, FetchSignatureDigest(pkey));
   TP_ASSIGN_OR_RETURN(PreparedProfile prepared, Prepare("ca", profile, ""));
   IssuerSide self;
   self.key = pkey;

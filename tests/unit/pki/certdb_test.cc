@@ -186,6 +186,15 @@ TEST_P(CertDbTest, SchemaMatchesCfssl) {
   EXPECT_EQ(columns("ocsp_responses"), pg ? pg_ocsp : sqlite_ocsp);
 }
 
+TEST_P(CertDbTest, CrlNumbersIncreasePerCaAndSurviveReopening) {
+  EXPECT_EQ(*certdb_->NextCrlNumber("aa"), 1);
+  EXPECT_EQ(*certdb_->NextCrlNumber("aa"), 2);
+  EXPECT_EQ(*certdb_->NextCrlNumber("bb"), 1);
+  auto again = CertDb::Open(*db_);
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(*again->NextCrlNumber("aa"), 3);
+}
+
 TEST_P(CertDbTest, OpeningTwiceKeepsData) {
   ASSERT_TRUE(certdb_->InsertCertificate(Record("30", now_ + kDay)).ok());
   auto again = CertDb::Open(*db_);

@@ -1,0 +1,68 @@
+#include "ca_common.h"
+
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+
+#include "trustplane/base/time.h"
+#include "trustplane/x509/bundle.h"
+
+namespace trustplane::cli {
+
+Result<std::string> ReadText(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return Status::InvalidArgument("cannot read " + path);
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+Status WritePublic(const std::string& path, const std::string& content) {
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out << content;
+  return out ? Status::Ok() : Status::InvalidArgument("cannot write " + path);
+}
+
+Result<CaMaterial> LoadCa(const std::string& ca_path, const std::string& key_path) {
+  if (ca_path.empty() || key_path.empty()) return Status::InvalidArgument("--ca and --ca-key go together");
+  TP_ASSIGN_OR_RETURN(auto bundle, x509::ReadBundleFile(ca_path));
+  const char* passphrase = std::getenv("CFSSL_CA_PK_PASSWORD");
+  TP_ASSIGN_OR_RETURN(auto key, pki::PrivateKey::FromPemFile(key_path, passphrase ? passphrase : ""));
+  return CaMaterial{bundle.certificates.front(), std::move(key)};
+}
+
+Result<OpenedCertDb> OpenCertDb(const std::string& db_config_path, const std::string& db_url) {
+  if (!db_config_path.empty() && !db_url.empty()) {
+    return Status::InvalidArgument("give either --db-config or --db, not both");
+  }
+  std::string source = db_url;
+  if (!db_config_path.empty()) {
+    TP_ASSIGN_OR_RETURN(source, ReadText(db_config_path));
+  }
+  if (source.empty()) return OpenedCertDb{};
+  auto database = store::OpenDatabase(source);
+  if (!database.ok()) {
+    return database.status().WithContext(db_config_path.empty() ? "--db" : db_config_path);
+  }
+  OpenedCertDb out;
+  out.database = std::move(database).value();
+  TP_ASSIGN_OR_RETURN(auto certdb, pki::CertDb::Open(*out.database));
+  out.certdb = std::make_unique<pki::CertDb>(std::move(certdb));
+  return out;
+}
+
+Status RecordIssued(pki::CertDb& certdb, const pki::SignedCertificate& cert, const std::string& ca_label) {
+  pki::CertificateRecord rec;
+  rec.serial_number = cert.serial_decimal();
+  rec.authority_key_identifier = cert.authority_key_id;
+  rec.ca_label = ca_label;
+  rec.expiry = cert.not_after;
+  rec.pem = cert.ToPem();
+  rec.issued_at = NowUnix();
+  rec.not_before = cert.not_before;
+  rec.sans = cert.sans.dns;
+  rec.common_name = cert.common_name;
+  return certdb.InsertCertificate(rec);
+}
+
+}  // namespace trustplane::cli

@@ -1,0 +1,38 @@
+// What the `ca` verbs share: file I/O, the CA certificate and key, the certdb.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "trustplane/base/status.h"
+#include "trustplane/pki/certdb.h"
+#include "trustplane/pki/private_key.h"
+#include "trustplane/pki/signer.h"
+#include "trustplane/store/database.h"
+#include "trustplane/x509/certificate.h"
+
+namespace trustplane::cli {
+
+Result<std::string> ReadText(const std::string& path);
+Status WritePublic(const std::string& path, const std::string& content);
+
+struct CaMaterial {
+  x509::Certificate cert;
+  pki::PrivateKey key;
+};
+// The first certificate of `ca_path` and the key of `key_path` (encrypted
+// keys: cfssl's CFSSL_CA_PK_PASSWORD). Both paths are required together.
+Result<CaMaterial> LoadCa(const std::string& ca_path, const std::string& key_path);
+
+// The certdb named by cfssl's -db-config file or a --db URL (postgres://...,
+// sqlite path); nullptr when neither is given.
+struct OpenedCertDb {
+  std::unique_ptr<store::Database> database;
+  std::unique_ptr<pki::CertDb> certdb;
+};
+Result<OpenedCertDb> OpenCertDb(const std::string& db_config_path, const std::string& db_url);
+
+// Records an issued certificate as cfssl's signer does (status good).
+Status RecordIssued(pki::CertDb& certdb, const pki::SignedCertificate& cert, const std::string& ca_label);
+
+}  // namespace trustplane::cli

@@ -1,0 +1,148 @@
+// `trustplane ca revoke|crl`: cfssl's `revoke` and `crl` against the certdb,
+// with RFC 5280 reason names and CRL numbers cfssl does not have.
+#include <cctype>
+#include <iostream>
+#include <memory>
+
+#include "ca_common.h"
+#include "context.h"
+#include "trustplane/base/encoding.h"
+#include "trustplane/base/time.h"
+#include "trustplane/pki/crl.h"
+#include "trustplane/pki/pem.h"
+#include "trustplane/pki/revocation_reason.h"
+#include "trustplane/pki/serial_number.h"
+
+namespace trustplane::cli {
+namespace {
+
+struct DbOpts {
+  std::string db_config, db;
+};
+
+void AddDbOptions(CLI::App* cmd, DbOpts& o) {
+  cmd->add_option("--db-config", o.db_config, "cfssl certdb config JSON");
+  cmd->add_option("--db", o.db, "certdb URL (postgres://... or a SQLite path)");
+}
+
+Result<OpenedCertDb> RequireCertDb(const DbOpts& o) {
+  TP_ASSIGN_OR_RETURN(OpenedCertDb db, OpenCertDb(o.db_config, o.db));
+  if (!db.certdb) return Status::InvalidArgument("this command needs the certdb: give --db-config or --db");
+  return db;
+}
+
+// "AB:CD:..." (as openssl prints it) or "abcd..." as certdb stores it:
+// lowercase hex, no colons or whitespace.
+Result<std::string> NormalizeKeyId(const std::string& text) {
+  std::string hex;
+  for (char c : text) {
+    if (c != ':' && !std::isspace(static_cast<unsigned char>(c))) {
+      hex += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    }
+  }
+  if (hex.empty() || !HexDecode(hex).ok()) {
+    return Status::InvalidArgument("--aki '" + text + "' is not a hex key identifier");
+  }
+  return hex;
+}
+
+struct RevokeOpts : DbOpts {
+  std::string serial, aki, reason = "unspecified";
+};
+
+Status Revoke(Context& ctx, const RevokeOpts& o) {
+  TP_ASSIGN_OR_RETURN(std::string serial, pki::ParseSerialNumber(o.serial));
+  TP_ASSIGN_OR_RETURN(std::string aki, NormalizeKeyId(o.aki));
+  TP_ASSIGN_OR_RETURN(int reason, pki::ParseRevocationReason(o.reason));
+  TP_ASSIGN_OR_RETURN(OpenedCertDb db, RequireCertDb(o));
+  const std::string decimal = pki::SerialDecimal(serial);
+  TP_RETURN_IF_ERROR(db.certdb->RevokeCertificate(decimal, aki, reason));
+  if (ctx.json()) {
+    PrintJson({{"serial_number", decimal},
+               {"serial_hex", pki::SerialHex(serial)},
+               {"authority_key_identifier", aki},
+               {"reason", pki::RevocationReasonName(reason)},
+               {"reason_code", reason}});
+  } else {
+    std::cout << "revoked serial " << decimal << " (hex " << pki::SerialHex(serial) << ") aki " << aki
+              << ": " << pki::RevocationReasonName(reason) << "\n";
+  }
+  return Status::Ok();
+}
+
+struct CrlOpts : DbOpts {
+  std::string ca, ca_key, expiry = "168h", out;
+  bool der = false;
+};
+
+Status Crl(Context& ctx, const CrlOpts& o) {
+  TP_ASSIGN_OR_RETURN(int64_t lifetime, ParseDurationSeconds(o.expiry));
+  if (lifetime <= 0) return Status::InvalidArgument("--expiry must be positive");
+  TP_ASSIGN_OR_RETURN(CaMaterial ca, LoadCa(o.ca, o.ca_key));
+  if (ca.cert.subject_key_id().empty()) {
+    return Status::InvalidArgument(o.ca + " has no subjectKeyIdentifier, so its certificates cannot be "
+                                   "found in the certdb by authority key identifier");
+  }
+  TP_ASSIGN_OR_RETURN(OpenedCertDb db, RequireCertDb(o));
+  TP_ASSIGN_OR_RETURN(auto revoked, db.certdb->GetRevokedAndUnexpiredCertificatesByAki(ca.cert.subject_key_id()));
+
+  pki::CrlSpec spec;
+  spec.this_update = NowUnix();
+  spec.next_update = spec.this_update + lifetime;
+  for (const auto& rec : revoked) {
+    auto serial = pki::ParseSerialNumber(rec.serial_number);
+    if (!serial.ok()) return serial.status().WithContext("certdb");
+    spec.entries.push_back({*serial, rec.revoked_at.value_or(spec.this_update), static_cast<int>(rec.reason)});
+  }
+  TP_ASSIGN_OR_RETURN(spec.number, db.certdb->NextCrlNumber(ca.cert.subject_key_id()));
+  TP_ASSIGN_OR_RETURN(std::string der, pki::SignCrl(ca.cert, ca.key, spec));
+  const std::string body = o.der ? der : pki::PemEncode("X509 CRL", der);
+  if (o.out.empty()) {
+    std::cout << body;
+    return Status::Ok();
+  }
+  TP_RETURN_IF_ERROR(WritePublic(o.out, body));
+  if (ctx.json()) {
+    PrintJson({{"file", o.out},
+               {"crl_number", spec.number},
+               {"entries", spec.entries.size()},
+               {"this_update", FormatRfc3339(spec.this_update)},
+               {"next_update", FormatRfc3339(spec.next_update)}});
+  } else {
+    std::cout << "wrote " << o.out << ": CRL number " << spec.number << ", " << spec.entries.size()
+              << " revoked, next update " << FormatRfc3339(spec.next_update) << "\n";
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+void RegisterCaRevocationCommands(CLI::App& ca, Context& ctx) {
+  auto revoke = std::make_shared<RevokeOpts>();
+  auto* revoke_cmd = ca.add_subcommand("revoke", "revoke a certificate in the certdb (serial + AKI)");
+  revoke_cmd->add_option("serial", revoke->serial, "serial: decimal as cfssl stores it, or hex (0x.. or aa:bb)");
+  revoke_cmd->add_option("--serial", revoke->serial, "same as the positional serial (cfssl's -serial)");
+  revoke_cmd->add_option("--aki", revoke->aki, "authority key identifier of the issuing CA (hex)")->required();
+  revoke_cmd->add_option("--reason", revoke->reason,
+                         "RFC 5280 reason: unspecified, keyCompromise, cACompromise, affiliationChanged, "
+                         "superseded, cessationOfOperation, certificateHold, privilegeWithdrawn, aACompromise");
+  AddDbOptions(revoke_cmd, *revoke);
+  revoke_cmd->callback([&ctx, revoke] {
+    ctx.action = [&ctx, revoke] {
+      if (revoke->serial.empty()) return Status::InvalidArgument("ca revoke needs a serial");
+      return Revoke(ctx, *revoke);
+    };
+  });
+
+  auto crl = std::make_shared<CrlOpts>();
+  auto* crl_cmd = ca.add_subcommand("crl", "sign a CRL of the CA's revoked, unexpired certificates");
+  crl_cmd->add_option("--ca", crl->ca, "CA certificate (PEM)")->required();
+  crl_cmd->add_option("--ca-key", crl->ca_key, "CA key (PEM)")->required();
+  crl_cmd->add_option("--expiry", crl->expiry, "time until nextUpdate (default 168h)");
+  crl_cmd->add_option("-o,--out", crl->out, "write the CRL to this file (default: stdout)");
+  crl_cmd->add_flag("--der", crl->der, "DER instead of PEM");
+  AddDbOptions(crl_cmd, *crl);
+  crl_cmd->callback([&ctx, crl] { ctx.action = [&ctx, crl] { return Crl(ctx, *crl); }; });
+}
+
+}  // namespace trustplane::cli
