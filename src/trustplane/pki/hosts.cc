@@ -107,6 +107,13 @@ std::string UriError(std::string_view uri) {
   const size_t n = SchemeLength(uri);
   if (n == 0) return "it has no scheme";
   if (n + 1 >= uri.size()) return "it has no part after the scheme";
+  // RFC 3986: "//" starts an authority, which RFC 5280 4.2.1.6 wants to name a host;
+  // a SPIFFE ID's authority is its trust domain.
+  const std::string_view rest = uri.substr(n + 1);
+  if (rest.substr(0, 2) == "//") {
+    const std::string_view authority = rest.substr(2, rest.find_first_of("/?#", 2) - 2);
+    if (authority.empty()) return "it has an empty authority (no host after '//')";
+  }
   return "";
 }
 

@@ -1,5 +1,8 @@
 #include "trustplane/pki/signing_config.h"
 
+#include <openssl/err.h>
+#include <openssl/objects.h>
+
 #include <algorithm>
 #include <cctype>
 #include <fstream>
@@ -7,6 +10,7 @@
 #include <set>
 #include <sstream>
 
+#include "trustplane/base/openssl_ptr.h"
 #include "trustplane/pki/go_duration.h"
 #include "trustplane/pki/hosts.h"
 
@@ -111,9 +115,14 @@ class Members {
   std::map<std::string, const Json*> members_;
 };
 
+// Dotted digits that also follow X.660's arc rules (first arc 0-2, second
+// below 40 under 0 and 1), which OpenSSL's encoder enforces at signing time.
 bool IsDottedOid(const std::string& s) {
   static const std::regex kOid("[0-9]+(\\.[0-9]+)+");
-  return std::regex_match(s, kOid);
+  if (!std::regex_match(s, kOid)) return false;
+  OpenSslPtr<ASN1_OBJECT, ASN1_OBJECT_free> obj(OBJ_txt2obj(s.c_str(), 1));
+  ERR_clear_error();
+  return obj != nullptr;
 }
 
 CaConstraint ParseCaConstraint(const Json& j, const std::string& where) {
