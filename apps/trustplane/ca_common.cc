@@ -51,7 +51,8 @@ Result<OpenedCertDb> OpenCertDb(const std::string& db_config_path, const std::st
   return out;
 }
 
-Status RecordIssued(pki::CertDb& certdb, const pki::SignedCertificate& cert, const std::string& ca_label) {
+Result<pki::CertificateRecord> RecordIssued(pki::CertDb& certdb, const pki::SignedCertificate& cert,
+                                            const std::string& ca_label) {
   pki::CertificateRecord rec;
   rec.serial_number = cert.serial_decimal();
   rec.authority_key_identifier = cert.authority_key_id;
@@ -62,7 +63,31 @@ Status RecordIssued(pki::CertDb& certdb, const pki::SignedCertificate& cert, con
   rec.not_before = cert.not_before;
   rec.sans = cert.sans.dns;
   rec.common_name = cert.common_name;
-  return certdb.InsertCertificate(rec);
+  TP_RETURN_IF_ERROR(certdb.InsertCertificate(rec));
+  return rec;
+}
+
+Result<std::optional<pki::OcspResponder>> LoadOcspResponder(const OcspSigningFlags& flags, pki::CertDb* certdb) {
+  if (flags.responder.empty() != flags.responder_key.empty()) {
+    return Status::InvalidArgument("--responder and --responder-key go together");
+  }
+  const bool delegated = !flags.responder.empty();
+  if (!delegated && flags.ca_key.empty()) return std::optional<pki::OcspResponder>();
+  if (flags.ca.empty()) return Status::InvalidArgument("OCSP signing needs --ca, the issuing CA certificate");
+  TP_ASSIGN_OR_RETURN(auto ca_bundle, x509::ReadBundleFile(flags.ca));
+  const x509::Certificate& ca = ca_bundle.certificates.front();
+  pki::OcspResponderOptions options;
+  TP_ASSIGN_OR_RETURN(options.validity_seconds, ParseDurationSeconds(flags.validity));
+  options.refresh_before = options.validity_seconds / 4;
+  if (delegated) {
+    TP_ASSIGN_OR_RETURN(auto responder, x509::ReadBundleFile(flags.responder));
+    TP_ASSIGN_OR_RETURN(auto key, pki::PrivateKey::FromPemFile(flags.responder_key));
+    TP_ASSIGN_OR_RETURN(auto r, pki::OcspResponder::Create(ca, responder.certificates.front(), key, certdb, options));
+    return std::optional<pki::OcspResponder>(std::move(r));
+  }
+  TP_ASSIGN_OR_RETURN(CaMaterial material, LoadCa(flags.ca, flags.ca_key));
+  TP_ASSIGN_OR_RETURN(auto r, pki::OcspResponder::Create(ca, ca, material.key, certdb, options));
+  return std::optional<pki::OcspResponder>(std::move(r));
 }
 
 }  // namespace trustplane::cli

@@ -2,10 +2,12 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "trustplane/base/status.h"
 #include "trustplane/pki/certdb.h"
+#include "trustplane/pki/ocsp_responder.h"
 #include "trustplane/pki/private_key.h"
 #include "trustplane/pki/signer.h"
 #include "trustplane/store/database.h"
@@ -33,6 +35,16 @@ struct OpenedCertDb {
 Result<OpenedCertDb> OpenCertDb(const std::string& db_config_path, const std::string& db_url);
 
 // Records an issued certificate as cfssl's signer does (status good).
-Status RecordIssued(pki::CertDb& certdb, const pki::SignedCertificate& cert, const std::string& ca_label);
+Result<pki::CertificateRecord> RecordIssued(pki::CertDb& certdb, const pki::SignedCertificate& cert,
+                                            const std::string& ca_label);
+
+// Who signs OCSP responses: --responder/--responder-key (a delegated signer
+// the CA issued) or, without them, the CA itself with --ca-key. nullopt when
+// neither key is given, so callers can make OCSP optional.
+struct OcspSigningFlags {
+  std::string ca, ca_key, responder, responder_key;
+  std::string validity = "96h";  // cfssl ocsprefresh's default -interval
+};
+Result<std::optional<pki::OcspResponder>> LoadOcspResponder(const OcspSigningFlags& flags, pki::CertDb* certdb);
 
 }  // namespace trustplane::cli

@@ -54,13 +54,19 @@ Result<pki::Signer> LoadSigner(const Opts& o, pki::SigningConfig config) {
   return pki::Signer::Create(ca.cert, ca.key, std::move(config));
 }
 
-// Signs and, when a certdb is configured, records the certificate before any
-// file is written, so a certificate that was handed out is always on record.
+// Signs and, when a certdb is configured, records the certificate and its
+// first OCSP response (signed by the CA) before any file is written, so a
+// certificate that was handed out is always on record and answerable.
 Result<pki::SignedCertificate> SignAndRecord(const Opts& o, const pki::Signer& signer, const pki::Csr& csr,
                                              const pki::SignOptions& options) {
   TP_ASSIGN_OR_RETURN(OpenedCertDb db, OpenCertDb(o.db_config, o.db));
   TP_ASSIGN_OR_RETURN(auto cert, signer.Sign(csr, options));
-  if (db.certdb) TP_RETURN_IF_ERROR(RecordIssued(*db.certdb, cert, o.label));
+  if (!db.certdb) return cert;
+  TP_ASSIGN_OR_RETURN(auto record, RecordIssued(*db.certdb, cert, o.label));
+  if (!signer.ca_certificate().subject_key_id().empty()) {
+    TP_ASSIGN_OR_RETURN(auto responder, LoadOcspResponder({o.ca, o.ca_key, "", ""}, db.certdb.get()));
+    TP_RETURN_IF_ERROR(responder->Refresh(record));
+  }
   return cert;
 }
 

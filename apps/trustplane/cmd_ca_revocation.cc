@@ -46,8 +46,15 @@ Result<std::string> NormalizeKeyId(const std::string& text) {
   return hex;
 }
 
+void AddOcspSigningOptions(CLI::App* cmd, OcspSigningFlags& f) {
+  cmd->add_option("--responder", f.responder, "delegated OCSP signing certificate (needs --ca)");
+  cmd->add_option("--responder-key", f.responder_key, "its key");
+  cmd->add_option("--ocsp-validity", f.validity, "OCSP thisUpdate..nextUpdate (default 96h)");
+}
+
 struct RevokeOpts : DbOpts {
   std::string serial, aki, reason = "unspecified";
+  OcspSigningFlags ocsp;
 };
 
 Status Revoke(Context& ctx, const RevokeOpts& o) {
@@ -57,6 +64,13 @@ Status Revoke(Context& ctx, const RevokeOpts& o) {
   TP_ASSIGN_OR_RETURN(OpenedCertDb db, RequireCertDb(o));
   const std::string decimal = pki::SerialDecimal(serial);
   TP_RETURN_IF_ERROR(db.certdb->RevokeCertificate(decimal, aki, reason));
+  // With a signing key at hand, the revoked answer is signed now rather than
+  // at the next refresh.
+  TP_ASSIGN_OR_RETURN(auto responder, LoadOcspResponder(o.ocsp, db.certdb.get()));
+  if (responder) {
+    TP_ASSIGN_OR_RETURN(auto record, db.certdb->GetCertificate(decimal, aki));
+    TP_RETURN_IF_ERROR(responder->Refresh(record));
+  }
   if (ctx.json()) {
     PrintJson({{"serial_number", decimal},
                {"serial_hex", pki::SerialHex(serial)},
@@ -115,6 +129,23 @@ Status Crl(Context& ctx, const CrlOpts& o) {
   return Status::Ok();
 }
 
+struct RefreshOpts : DbOpts {
+  OcspSigningFlags ocsp;
+};
+
+Status OcspRefresh(Context& ctx, const RefreshOpts& o) {
+  TP_ASSIGN_OR_RETURN(OpenedCertDb db, RequireCertDb(o));
+  TP_ASSIGN_OR_RETURN(auto responder, LoadOcspResponder(o.ocsp, db.certdb.get()));
+  if (!responder) return Status::InvalidArgument("ocsp-refresh needs --ca-key or --responder/--responder-key");
+  TP_ASSIGN_OR_RETURN(size_t count, responder->RefreshAll());
+  if (ctx.json()) {
+    PrintJson({{"signed", count}});
+  } else {
+    std::cout << "signed " << count << " OCSP responses\n";
+  }
+  return Status::Ok();
+}
+
 }  // namespace
 
 void RegisterCaRevocationCommands(CLI::App& ca, Context& ctx) {
@@ -127,6 +158,9 @@ void RegisterCaRevocationCommands(CLI::App& ca, Context& ctx) {
                          "RFC 5280 reason: unspecified, keyCompromise, cACompromise, affiliationChanged, "
                          "superseded, cessationOfOperation, certificateHold, privilegeWithdrawn, aACompromise");
   AddDbOptions(revoke_cmd, *revoke);
+  revoke_cmd->add_option("--ca", revoke->ocsp.ca, "issuing CA certificate: sign the revoked OCSP response now");
+  revoke_cmd->add_option("--ca-key", revoke->ocsp.ca_key, "its key (or use --responder/--responder-key)");
+  AddOcspSigningOptions(revoke_cmd, revoke->ocsp);
   revoke_cmd->callback([&ctx, revoke] {
     ctx.action = [&ctx, revoke] {
       if (revoke->serial.empty()) return Status::InvalidArgument("ca revoke needs a serial");
@@ -143,6 +177,15 @@ void RegisterCaRevocationCommands(CLI::App& ca, Context& ctx) {
   crl_cmd->add_flag("--der", crl->der, "DER instead of PEM");
   AddDbOptions(crl_cmd, *crl);
   crl_cmd->callback([&ctx, crl] { ctx.action = [&ctx, crl] { return Crl(ctx, *crl); }; });
+
+  auto refresh = std::make_shared<RefreshOpts>();
+  auto* refresh_cmd = ca.add_subcommand(
+      "ocsp-refresh", "sign and store OCSP responses that are missing, stale or near nextUpdate (cfssl ocsprefresh)");
+  refresh_cmd->add_option("--ca", refresh->ocsp.ca, "issuing CA certificate")->required();
+  refresh_cmd->add_option("--ca-key", refresh->ocsp.ca_key, "CA key, when the CA signs its own responses");
+  AddOcspSigningOptions(refresh_cmd, refresh->ocsp);
+  AddDbOptions(refresh_cmd, *refresh);
+  refresh_cmd->callback([&ctx, refresh] { ctx.action = [&ctx, refresh] { return OcspRefresh(ctx, *refresh); }; });
 }
 
 }  // namespace trustplane::cli

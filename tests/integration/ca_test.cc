@@ -47,6 +47,10 @@ TEST_F(CaTest, RevocationReachesACrlThatOpensslEnforces) {
     return Openssl({"verify", "-crl_check", "-CRLfile", Stem(crl_file), "-CAfile", Stem("ca.pem"),
                     "-untrusted", Stem("inter.pem"), Stem("leaf.pem")});
   };
+  // The OCSP answer was signed at issue, so a refresh has nothing to do.
+  const std::vector<std::string> refresh = {"ca", "ocsp-refresh", "--ca", Stem("inter.pem"), "--ca-key",
+                                            Stem("inter-key.pem"), "--db", db};
+  EXPECT_EQ(Tp(refresh).out, "signed 0 OCSP responses\n");
   EXPECT_NE(crl("before.pem").find("CRL number 1, 0 revoked"), std::string::npos);
   EXPECT_EQ(verify("before.pem").exit_code, 0);
 
@@ -59,6 +63,9 @@ TEST_F(CaTest, RevocationReachesACrlThatOpensslEnforces) {
   ASSERT_EQ(revoke.exit_code, 0) << revoke.err;
   EXPECT_NE(revoke.out.find("keyCompromise"), std::string::npos);
 
+  // Revoked without a signing key: the stored good answer is now stale, and a refresh re-signs it.
+  EXPECT_EQ(Tp(refresh).out, "signed 1 OCSP responses\n");
+  EXPECT_EQ(Tp(refresh).out, "signed 0 OCSP responses\n");
   EXPECT_NE(crl("after.pem").find("CRL number 2, 1 revoked"), std::string::npos);
   auto refused = verify("after.pem");
   EXPECT_NE(refused.exit_code, 0);

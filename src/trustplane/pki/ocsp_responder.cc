@@ -1,0 +1,307 @@
+#include "trustplane/pki/ocsp_responder.h"
+
+#include <openssl/err.h>
+#include <openssl/ocsp.h>
+
+#include <map>
+#include <mutex>
+#include <shared_mutex>
+#include <utility>
+
+#include "trustplane/base/encoding.h"
+#include "trustplane/pki/native.h"
+#include "trustplane/pki/serial_number.h"
+
+namespace trustplane::pki {
+namespace {
+
+using OcspRequestPtr = OpenSslPtr<OCSP_REQUEST, OCSP_REQUEST_free>;
+using OcspResponsePtr = OpenSslPtr<OCSP_RESPONSE, OCSP_RESPONSE_free>;
+using BasicResponsePtr = OpenSslPtr<OCSP_BASICRESP, OCSP_BASICRESP_free>;
+using CertIdPtr = OpenSslPtr<OCSP_CERTID, OCSP_CERTID_free>;
+using TimePtr = OpenSslPtr<ASN1_TIME, ASN1_TIME_free>;
+using MdCtxPtr = OpenSslPtr<EVP_MD_CTX, EVP_MD_CTX_free>;
+using BignumPtr = OpenSslPtr<BIGNUM, BN_free>;
+
+std::string ResponseWithStatus(int status) {
+  OcspResponsePtr resp(OCSP_response_create(status, nullptr));
+  return resp ? ToDer<OCSP_RESPONSE, i2d_OCSP_RESPONSE>(resp.get()) : "";
+}
+
+// What the certdb says about one certificate.
+struct CertStatus {
+  int status = V_OCSP_CERTSTATUS_UNKNOWN;
+  int reason = OCSP_REVOKED_STATUS_NOSTATUS;
+  UnixSeconds revoked_at = 0;
+  bool operator==(const CertStatus&) const = default;
+};
+
+CertStatus StatusOf(const CertificateRecord& rec) {
+  CertStatus s;
+  if (rec.status == "revoked") {
+    s.status = V_OCSP_CERTSTATUS_REVOKED;
+    // RFC 6960 4.2.1: the reason is optional; unspecified (0) is left out, as in CRLs.
+    s.reason = rec.reason == 0 ? OCSP_REVOKED_STATUS_NOSTATUS : static_cast<int>(rec.reason);
+    s.revoked_at = rec.revoked_at.value_or(0);
+  } else {
+    s.status = V_OCSP_CERTSTATUS_GOOD;
+  }
+  return s;
+}
+
+// A signed response kept in memory, valid while the certdb status is unchanged.
+struct CachedResponse {
+  CertStatus status;
+  UnixSeconds next_update = 0;
+  std::string der;
+};
+
+// The status and nextUpdate a stored (pre-signed) single-certificate response carries.
+std::optional<CachedResponse> ReadStored(const std::string& der) {
+  const auto* p = reinterpret_cast<const unsigned char*>(der.data());
+  OcspResponsePtr resp(d2i_OCSP_RESPONSE(nullptr, &p, static_cast<long>(der.size())));
+  if (!resp || OCSP_response_status(resp.get()) != OCSP_RESPONSE_STATUS_SUCCESSFUL) {
+    ERR_clear_error();
+    return std::nullopt;
+  }
+  BasicResponsePtr basic(OCSP_response_get1_basic(resp.get()));
+  OCSP_SINGLERESP* single = basic ? OCSP_resp_get0(basic.get(), 0) : nullptr;
+  if (!single) return std::nullopt;
+  int reason = OCSP_REVOKED_STATUS_NOSTATUS;
+  ASN1_GENERALIZEDTIME *revoked = nullptr, *this_update = nullptr, *next_update = nullptr;
+  CachedResponse out;
+  out.status.status = OCSP_single_get0_status(single, &reason, &revoked, &this_update, &next_update);
+  out.status.reason = revoked ? reason : OCSP_REVOKED_STATUS_NOSTATUS;
+  std::tm tm{};
+  if (revoked && ASN1_TIME_to_tm(revoked, &tm) == 1) out.status.revoked_at = timegm(&tm);
+  if (!next_update || ASN1_TIME_to_tm(next_update, &tm) != 1) return std::nullopt;
+  out.next_update = timegm(&tm);
+  out.der = der;
+  return out;
+}
+
+}  // namespace
+
+struct OcspResponder::State {
+  State(X509Ptr ca_cert, NativeIssuer signer) : ca(std::move(ca_cert)), responder(std::move(signer)) {}
+  X509Ptr ca;              // the issuer whose certificates are answered for
+  NativeIssuer responder;  // who signs: the CA itself or its delegated OCSP signer
+  bool delegated = false;
+  std::string aki;  // the CA's key identifier, lowercase hex, as the certdb keys rows
+  CertDb* certdb = nullptr;
+  OcspResponderOptions options;
+
+  std::mutex db_mu;  // CertDb is one connection
+  mutable std::shared_mutex cache_mu;
+  std::map<std::string, CachedResponse> cache;  // by decimal serial
+
+  // The CA's CertID for `serial` under `md` (SHA-1 for pre-signed responses).
+  CertIdPtr CertIdFor(const EVP_MD* md, const ASN1_INTEGER* serial) const {
+    return CertIdPtr(OCSP_cert_id_new(md, X509_get_subject_name(ca.get()), X509_get0_pubkey_bitstr(ca.get()),
+                                      serial));
+  }
+
+  Result<CertificateRecord> Lookup(const std::string& serial_decimal) {
+    std::lock_guard lock(db_mu);
+    return certdb->GetCertificate(serial_decimal, aki);
+  }
+
+  // One signed response for the given single requests (CertIDs and statuses).
+  Result<std::string> Sign(const std::vector<std::pair<OCSP_CERTID*, CertStatus>>& answers,
+                           const OCSP_REQUEST* nonce_from, UnixSeconds now) const {
+    BasicResponsePtr basic(OCSP_BASICRESP_new());
+    TimePtr this_update(ASN1_GENERALIZEDTIME_set(nullptr, now));
+    TimePtr next_update(ASN1_GENERALIZEDTIME_set(nullptr, now + options.validity_seconds));
+    if (!basic || !this_update || !next_update) return Status::Internal(OpenSslError("OCSP response"));
+    for (const auto& [id, st] : answers) {
+      TimePtr revoked(st.status == V_OCSP_CERTSTATUS_REVOKED ? ASN1_GENERALIZEDTIME_set(nullptr, st.revoked_at)
+                                                             : nullptr);
+      if (!OCSP_basic_add1_status(basic.get(), id, st.status, st.reason, revoked.get(), this_update.get(),
+                                  next_update.get())) {
+        return Status::Internal(OpenSslError("cannot add an OCSP single response"));
+      }
+    }
+    if (nonce_from && OCSP_copy_nonce(basic.get(), const_cast<OCSP_REQUEST*>(nonce_from)) <= 0) {
+      return Status::Internal(OpenSslError("cannot copy the OCSP nonce"));
+    }
+    MdCtxPtr ctx(EVP_MD_CTX_new());
+    // By key hash: smaller than by name; a delegated signer's certificate rides along.
+    const unsigned long flags = OCSP_RESPID_KEY | (delegated ? 0 : OCSP_NOCERTS);
+    if (!ctx || EVP_DigestSignInit(ctx.get(), nullptr, responder.md.get(), nullptr, responder.pkey()) != 1 ||
+        OCSP_basic_sign_ctx(basic.get(), responder.cert.get(), ctx.get(), nullptr, flags) != 1) {
+      return Status::Internal(OpenSslError("cannot sign the OCSP response"));
+    }
+    OcspResponsePtr resp(OCSP_response_create(OCSP_RESPONSE_STATUS_SUCCESSFUL, basic.get()));
+    std::string der = resp ? ToDer<OCSP_RESPONSE, i2d_OCSP_RESPONSE>(resp.get()) : "";
+    if (der.empty()) return Status::Internal(OpenSslError("cannot encode the OCSP response"));
+    return der;
+  }
+
+  // Signs (SHA-1 CertID, no nonce) and stores the response for one record.
+  Result<CachedResponse> Presign(const CertificateRecord& rec, UnixSeconds now) {
+    TP_ASSIGN_OR_RETURN(std::string magnitude, ParseSerialNumber(rec.serial_number));
+    BignumPtr bn(BN_bin2bn(reinterpret_cast<const unsigned char*>(magnitude.data()),
+                           static_cast<int>(magnitude.size()), nullptr));
+    OpenSslPtr<ASN1_INTEGER, ASN1_INTEGER_free> serial(bn ? BN_to_ASN1_INTEGER(bn.get(), nullptr) : nullptr);
+    CertIdPtr id(serial ? CertIdFor(EVP_sha1(), serial.get()) : CertIdPtr());
+    if (!id) return Status::Internal(OpenSslError("cannot build an OCSP CertID"));
+    const CertStatus st = StatusOf(rec);
+    TP_ASSIGN_OR_RETURN(std::string der, Sign({{id.get(), st}}, nullptr, now));
+    CachedResponse out{st, now + options.validity_seconds, std::move(der)};
+    {
+      std::lock_guard lock(db_mu);
+      TP_RETURN_IF_ERROR(certdb->UpsertOCSP({rec.serial_number, aki, out.der, out.next_update}));
+    }
+    std::unique_lock lock(cache_mu);
+    cache[rec.serial_number] = out;
+    return out;
+  }
+
+  bool Fresh(const CachedResponse& c, const CertStatus& st, UnixSeconds now) const {
+    return c.status == st && c.next_update - options.refresh_before > now;
+  }
+
+  // The pre-signed answer for one SHA-1 CertID request: from memory, then the
+  // certdb's stored response, else signed now and stored.
+  Result<std::string> Presigned(const CertificateRecord& rec, UnixSeconds now) {
+    const CertStatus st = StatusOf(rec);
+    {
+      std::shared_lock lock(cache_mu);
+      auto it = cache.find(rec.serial_number);
+      if (it != cache.end() && Fresh(it->second, st, now)) return it->second.der;
+    }
+    std::optional<OcspRecord> stored;
+    {
+      std::lock_guard lock(db_mu);
+      auto row = certdb->GetOCSP(rec.serial_number, aki);
+      if (row.ok()) stored = std::move(row).value();
+    }
+    if (stored) {
+      if (auto parsed = ReadStored(stored->body); parsed && Fresh(*parsed, st, now)) {
+        std::unique_lock lock(cache_mu);
+        cache[rec.serial_number] = *parsed;
+        return parsed->der;
+      }
+    }
+    TP_ASSIGN_OR_RETURN(CachedResponse fresh, Presign(rec, now));
+    return fresh.der;
+  }
+
+  std::string Respond(std::string_view request_der) {
+    const auto* p = reinterpret_cast<const unsigned char*>(request_der.data());
+    OcspRequestPtr req(d2i_OCSP_REQUEST(nullptr, &p, static_cast<long>(request_der.size())));
+    const int count = req ? OCSP_request_onereq_count(req.get()) : 0;
+    if (!req || count <= 0 || p != reinterpret_cast<const unsigned char*>(request_der.data()) + request_der.size()) {
+      ERR_clear_error();
+      return ResponseWithStatus(OCSP_RESPONSE_STATUS_MALFORMEDREQUEST);
+    }
+    const bool has_nonce = OCSP_REQUEST_get_ext_by_NID(req.get(), NID_id_pkix_OCSP_Nonce, -1) >= 0;
+    const UnixSeconds now = NowUnix();
+    std::vector<std::pair<OCSP_CERTID*, CertStatus>> answers;
+    std::optional<CertificateRecord> single_record;
+    bool sha1_ids = true;
+    for (int i = 0; i < count; ++i) {
+      OCSP_CERTID* id = OCSP_onereq_get0_id(OCSP_request_onereq_get0(req.get(), i));
+      ASN1_OBJECT* md_oid = nullptr;
+      ASN1_INTEGER* serial = nullptr;
+      OCSP_id_get0_info(nullptr, &md_oid, nullptr, &serial, id);
+      const EVP_MD* md = md_oid ? EVP_get_digestbyobj(md_oid) : nullptr;
+      CertIdPtr ours(md && serial ? CertIdFor(md, serial) : CertIdPtr());
+      if (!ours || OCSP_id_issuer_cmp(ours.get(), id) != 0) {
+        ERR_clear_error();
+        return ResponseWithStatus(OCSP_RESPONSE_STATUS_UNAUTHORIZED);
+      }
+      sha1_ids = sha1_ids && EVP_MD_is_a(md, "SHA1");
+      BignumPtr bn(ASN1_INTEGER_to_BN(serial, nullptr));
+      char* text = bn ? BN_bn2dec(bn.get()) : nullptr;
+      const std::string decimal = text ? text : "";
+      OPENSSL_free(text);
+      auto rec = Lookup(decimal);
+      if (!rec.ok() && rec.status().code() != ErrorCode::kNotFound) {
+        return ResponseWithStatus(OCSP_RESPONSE_STATUS_INTERNALERROR);
+      }
+      // A serial the certdb never saw: "unknown" (RFC 6960 2.2).
+      answers.emplace_back(id, rec.ok() ? StatusOf(*rec) : CertStatus{});
+      if (count == 1 && rec.ok()) single_record = std::move(rec).value();
+    }
+    Result<std::string> der = (single_record && !has_nonce && sha1_ids)
+                                  ? Presigned(*single_record, now)
+                                  : Sign(answers, has_nonce ? req.get() : nullptr, now);
+    return der.ok() ? *der : ResponseWithStatus(OCSP_RESPONSE_STATUS_INTERNALERROR);
+  }
+};
+
+Result<OcspResponder> OcspResponder::Create(const x509::Certificate& ca, const x509::Certificate& responder,
+                                            const PrivateKey& responder_key, CertDb* certdb,
+                                            OcspResponderOptions options) {
+  if (options.validity_seconds <= 0 || options.refresh_before < 0 ||
+      options.refresh_before >= options.validity_seconds) {
+    return Status::InvalidArgument("OCSP validity must be positive and longer than the refresh margin");
+  }
+  const bool delegated = responder.der() != ca.der();
+  if (delegated) {
+    if (!responder.IsSignedBy(ca)) {
+      return Status::InvalidArgument("the OCSP responder certificate " + responder.subject() +
+                                     " was not issued by the CA " + ca.subject());
+    }
+    if (!responder.extended_key_usage().Has("OCSPSigning")) {
+      return Status::InvalidArgument("the OCSP responder certificate " + responder.subject() +
+                                     " lacks extendedKeyUsage OCSPSigning (RFC 6960 4.2.2.2)");
+    }
+  }
+  const auto* p = reinterpret_cast<const unsigned char*>(ca.der().data());
+  X509Ptr ca_cert(d2i_X509(nullptr, &p, static_cast<long>(ca.der().size())));
+  if (!ca_cert) return Status::Internal(OpenSslError("cannot decode the CA certificate"));
+  auto signer = NativeIssuer::Load(responder, responder_key);
+  if (!signer.ok()) {
+    return Status::InvalidArgument("the OCSP responder key does not belong to " + responder.subject());
+  }
+  auto s = std::make_shared<State>(std::move(ca_cert), std::move(signer).value());
+  s->delegated = delegated;
+  s->aki = ca.subject_key_id();
+  if (s->aki.empty()) {
+    return Status::InvalidArgument("the CA " + ca.subject() +
+                                   " has no subjectKeyIdentifier, so the certdb cannot find its certificates");
+  }
+  s->certdb = certdb;
+  s->options = options;
+  return OcspResponder(std::move(s));
+}
+
+std::string OcspResponder::Respond(std::string_view request_der) const { return state_->Respond(request_der); }
+
+Status OcspResponder::Refresh(const CertificateRecord& record) const {
+  if (record.authority_key_identifier != state_->aki) {
+    return Status::InvalidArgument("certificate " + record.serial_number + " was issued by key " +
+                                   record.authority_key_identifier + ", not by this responder's CA " + state_->aki);
+  }
+  return state_->Presign(record, NowUnix()).status();
+}
+
+Result<size_t> OcspResponder::RefreshAll() const {
+  std::vector<CertificateRecord> certs;
+  std::map<std::string, std::string> stored;  // serial -> body
+  {
+    std::lock_guard lock(state_->db_mu);
+    TP_ASSIGN_OR_RETURN(certs, state_->certdb->GetUnexpiredCertificates());
+    TP_ASSIGN_OR_RETURN(auto rows, state_->certdb->GetUnexpiredOCSPs());
+    for (auto& row : rows) {
+      if (row.authority_key_identifier == state_->aki) stored[row.serial_number] = std::move(row.body);
+    }
+  }
+  const UnixSeconds now = NowUnix();
+  size_t signed_count = 0;
+  for (const CertificateRecord& rec : certs) {
+    if (rec.authority_key_identifier != state_->aki) continue;
+    auto it = stored.find(rec.serial_number);
+    if (it != stored.end()) {
+      auto parsed = ReadStored(it->second);
+      if (parsed && state_->Fresh(*parsed, StatusOf(rec), now)) continue;
+    }
+    TP_RETURN_IF_ERROR(state_->Presign(rec, now).status());
+    ++signed_count;
+  }
+  return signed_count;
+}
+
+}  // namespace trustplane::pki
