@@ -27,7 +27,7 @@ Result<CaMaterial> LoadCa(const std::string& ca_path, const std::string& key_pat
   if (ca_path.empty() || key_path.empty()) return Status::InvalidArgument("--ca and --ca-key go together");
   TP_ASSIGN_OR_RETURN(auto bundle, x509::ReadBundleFile(ca_path));
   const char* passphrase = std::getenv("CFSSL_CA_PK_PASSWORD");
-  TP_ASSIGN_OR_RETURN(auto key, pki::PrivateKey::FromPemFile(key_path, passphrase ? passphrase : ""));
+  TP_ASSIGN_OR_RETURN(auto key, pki::PrivateKey::Load(key_path, passphrase ? passphrase : ""));
   return CaMaterial{bundle.certificates.front(), std::move(key)};
 }
 
@@ -81,7 +81,7 @@ Result<std::optional<pki::OcspResponder>> LoadOcspResponder(const OcspSigningFla
   options.refresh_before = options.validity_seconds / 4;
   if (delegated) {
     TP_ASSIGN_OR_RETURN(auto responder, x509::ReadBundleFile(flags.responder));
-    TP_ASSIGN_OR_RETURN(auto key, pki::PrivateKey::FromPemFile(flags.responder_key));
+    TP_ASSIGN_OR_RETURN(auto key, pki::PrivateKey::Load(flags.responder_key));
     TP_ASSIGN_OR_RETURN(auto r, pki::OcspResponder::Create(ca, responder.certificates.front(), key, certdb, options));
     return std::optional<pki::OcspResponder>(std::move(r));
   }

@@ -9,6 +9,7 @@
 
 #include "ca_common.h"
 #include "context.h"
+#include "cmd_ca_serve.h"  // CASERVE-TEMP
 #include "trustplane/pki/csr.h"
 #include "trustplane/pki/signer.h"
 #include "trustplane/x509/bundle.h"
@@ -141,7 +142,7 @@ Status SignCsr(Context& ctx, const Opts& o) {
 
 void AddSigningOptions(CLI::App* cmd, Opts& o) {
   cmd->add_option("--ca", o.ca, "issuing CA certificate (PEM)")->required();
-  cmd->add_option("--ca-key", o.ca_key, "issuing CA key (PEM; encrypted: CFSSL_CA_PK_PASSWORD)")->required();
+  cmd->add_option("--ca-key", o.ca_key, "issuing CA key: PEM file (encrypted: CFSSL_CA_PK_PASSWORD) or pkcs11: URI")->required();
   cmd->add_option("--config", o.config, "cfssl signing config JSON");
   cmd->add_option("--profile", o.profile, "signing profile from the config (default: signing.default)");
   cmd->add_option("--hostname", o.hostname, "comma-separated hosts replacing the request's SANs");
@@ -181,6 +182,7 @@ void RegisterCaCommands(CLI::App& app, Context& ctx) {
   sign_cmd->callback([&ctx, sign] { ctx.action = [&ctx, sign] { return SignCsr(ctx, *sign); }; });
 
   RegisterCaRevocationCommands(*ca, ctx);
+  RegisterCaServeCommand(*ca, ctx);  // CASERVE-TEMP
 }
 
 }  // namespace trustplane::cli

@@ -171,7 +171,7 @@ void RegisterCaRevocationCommands(CLI::App& ca, Context& ctx) {
   auto crl = std::make_shared<CrlOpts>();
   auto* crl_cmd = ca.add_subcommand("crl", "sign a CRL of the CA's revoked, unexpired certificates");
   crl_cmd->add_option("--ca", crl->ca, "CA certificate (PEM)")->required();
-  crl_cmd->add_option("--ca-key", crl->ca_key, "CA key (PEM)")->required();
+  crl_cmd->add_option("--ca-key", crl->ca_key, "CA key: PEM file or pkcs11: URI")->required();
   crl_cmd->add_option("--expiry", crl->expiry, "time until nextUpdate (default 168h)");
   crl_cmd->add_option("-o,--out", crl->out, "write the CRL to this file (default: stdout)");
   crl_cmd->add_flag("--der", crl->der, "DER instead of PEM");

@@ -111,6 +111,11 @@ Result<PrivateKey> PrivateKey::FromPemFile(const std::string& path, std::string_
   return key;
 }
 
+Result<PrivateKey> PrivateKey::Load(const std::string& path_or_uri, std::string_view passphrase) {
+  if (path_or_uri.rfind("pkcs11:", 0) == 0) return FromPkcs11Uri(path_or_uri);
+  return FromPemFile(path_or_uri, passphrase);
+}
+
 std::string PrivateKey::ToPem() const {
   BioPtr bio(BIO_new(BIO_s_mem()));
   const int id = EVP_PKEY_get_base_id(key_.get());

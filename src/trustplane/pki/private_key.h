@@ -32,6 +32,13 @@ class PrivateKey {
   static Result<PrivateKey> FromPem(std::string_view pem, std::string_view passphrase = {});
   // FromPem on a file's contents; errors name the file.
   static Result<PrivateKey> FromPemFile(const std::string& path, std::string_view passphrase = {});
+  // A key that stays in a PKCS#11 token (an HSM, SoftHSM2), by RFC 7512 URI:
+  //   pkcs11:token=ca;object=ca-key;type=private?pin-value=1234&module-path=/usr/lib/softhsm/libsofthsm2.so
+  // module-path defaults to $TRUSTPLANE_PKCS11_MODULE, then SoftHSM2's. The
+  // key signs inside the token; ToPem of such a key is empty.
+  static Result<PrivateKey> FromPkcs11Uri(std::string_view uri);
+  // FromPkcs11Uri for "pkcs11:..." references, FromPemFile for anything else.
+  static Result<PrivateKey> Load(const std::string& path_or_uri, std::string_view passphrase = {});
 
   // PEM with cfssl's labels: "EC PRIVATE KEY" (SEC1) for ECDSA, "RSA PRIVATE
   // KEY" (PKCS#1) for RSA. Ed25519 is written as PKCS#8 "PRIVATE KEY" (RFC
