@@ -4,50 +4,30 @@
 #define OPENSSL_SUPPRESS_DEPRECATED
 
 #include <openssl/engine.h>
-#include <openssl/crypto.h>
 #include <openssl/err.h>
 
-#include <cstdlib>
+#include <cctype>
 #include <map>
 #include <mutex>
 
+#include "trustplane/crypto/pkcs11_uri.h"
 #include "trustplane/pki/native.h"
 #include "trustplane/pki/private_key.h"
 
 namespace trustplane::pki {
 namespace {
 
-constexpr char kDefaultModule[] = "/usr/lib/softhsm/libsofthsm2.so";
-
-struct SplitUri {
-  std::string key_uri;  // what libp11 is given: no PIN, so nothing it prints holds one
-  std::string module;   // RFC 7512 module-path, which libp11 does not know
-  std::string pin;      // RFC 7512 pin-value, handed to the engine separately
-};
-
-SplitUri Split(std::string_view uri) {
-  SplitUri out;
-  const size_t q = uri.find('?');
-  if (q == std::string_view::npos) {
-    out.key_uri = uri;
-    return out;
-  }
-  std::string kept(uri.substr(0, q));
-  std::string query;
-  std::string_view rest = uri.substr(q + 1);
-  while (!rest.empty()) {
-    const size_t amp = rest.find('&');
-    const std::string_view attr = rest.substr(0, amp);
-    if (attr.rfind("module-path=", 0) == 0) {
-      out.module = std::string(attr.substr(12));
-    } else if (attr.rfind("pin-value=", 0) == 0) {
-      out.pin = std::string(attr.substr(10));
-    } else if (!attr.empty()) {
-      query += (query.empty() ? "" : "&") + std::string(attr);
+// RFC 3986 percent-encoding of a URI attribute value for libp11.
+std::string PercentEncode(std::string_view value) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  for (unsigned char c : value) {
+    if (std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~') {
+      out.push_back(static_cast<char>(c));
+    } else {
+      out += {'%', kHex[c >> 4], kHex[c & 15]};
     }
-    rest = amp == std::string_view::npos ? std::string_view() : rest.substr(amp + 1);
   }
-  out.key_uri = kept + (query.empty() ? "" : "?" + query);
   return out;
 }
 
@@ -77,20 +57,18 @@ Result<ENGINE*> EngineFor(const std::string& module) {
 }  // namespace
 
 Result<PrivateKey> PrivateKey::FromPkcs11Uri(std::string_view uri) {
-  SplitUri parts = Split(uri);
-  if (parts.module.empty()) {
-    const char* env = std::getenv("TRUSTPLANE_PKCS11_MODULE");
-    parts.module = env && *env ? env : kDefaultModule;
-  }
+  TP_ASSIGN_OR_RETURN(crypto::Pkcs11Uri parsed, crypto::ParsePkcs11Uri(uri, crypto::Pkcs11KeyType::kPrivateKey));
+  // libp11 gets no PIN in the URI, so nothing it prints holds one.
+  const std::string key_uri =
+      "pkcs11:token=" + PercentEncode(parsed.token) + ";object=" + PercentEncode(parsed.object) + ";type=private";
   std::lock_guard lock(engines_mu);
-  TP_ASSIGN_OR_RETURN(ENGINE * engine, EngineFor(parts.module));
-  if (!parts.pin.empty() && ENGINE_ctrl_cmd_string(engine, "PIN", parts.pin.c_str(), 0) != 1) {
+  TP_ASSIGN_OR_RETURN(ENGINE * engine, EngineFor(parsed.module_path));
+  if (!parsed.pin.empty() && ENGINE_ctrl_cmd_string(engine, "PIN", parsed.pin.c_str(), 0) != 1) {
     return Status::Internal(OpenSslError("cannot hand the PIN to the PKCS#11 engine"));
   }
-  EVP_PKEY* key = ENGINE_load_private_key(engine, parts.key_uri.c_str(), nullptr, nullptr);
-  OPENSSL_cleanse(parts.pin.data(), parts.pin.size());
+  EVP_PKEY* key = ENGINE_load_private_key(engine, key_uri.c_str(), nullptr, nullptr);
   if (key == nullptr) {
-    return Status::InvalidArgument(OpenSslError("no private key in the PKCS#11 token for " + parts.key_uri +
+    return Status::InvalidArgument(OpenSslError("no private key in the PKCS#11 token for " + key_uri +
                                                 " (wrong PIN, token or object?)"));
   }
   return PrivateKey(key);
