@@ -42,6 +42,7 @@ void RegisterVerifyCommand(CLI::App& app, Context& ctx);
 void RegisterAuditCommands(CLI::App& app, Context& ctx);
 void RegisterRenewCommand(CLI::App& app, Context& ctx);
 void RegisterCaCommands(CLI::App& app, Context& ctx);
+void RegisterKeysCommands(CLI::App& app, Context& ctx);
 void RegisterCaRevocationCommands(CLI::App& ca, Context& ctx);
 
 }  // namespace trustplane::cli

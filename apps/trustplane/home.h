@@ -20,13 +20,20 @@ struct HomeConfig {
   std::string bucket_dir;       // absolute
   std::string trust_config_id;  // default id for `trust export`
   std::string policy_file;      // absolute, or "" for the load balancer's defaults
+  std::string kek;              // KEK provider spec (file:/abs/path, pkcs11:...); "" = no encryption
+  std::string environment;      // bound into every encrypted object
+};
+
+struct InitOptions {
+  std::string kek;  // "" = a new key file in the home; else a key file path or pkcs11: URI
+  std::string environment = "default";
 };
 
 // Resolves --home / $TRUSTPLANE_HOME / ~/.trustplane.
 std::string ResolveHomeDir(const std::string& flag);
 
-// Creates the home (config.yaml, bucket/); returns false if it already existed.
-Result<bool> InitHome(const std::string& dir);
+// Creates the home (config.yaml, bucket/, the KEK); returns false if it already existed.
+Result<bool> InitHome(const std::string& dir, const InitOptions& options = {});
 
 // What checking a client certificate needs: the trusted material and the
 // verification options of the home's policy.

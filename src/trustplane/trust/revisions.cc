@@ -58,9 +58,13 @@ Result<PublishResult> Revisions::Publish(const std::string& id, const std::strin
                             {"published_at", now},
                             {"published_by", actor},
                             {"covers_seq", std::to_string(covers)}};
-    auto history = bucket.PutIfAbsent({TrustConfigHistoryObject(id, result.revision), bytes, meta});
+    const std::string history_name = TrustConfigHistoryObject(id, result.revision);
+    const std::string current_name = CurrentTrustConfigObject(id);
+    TP_ASSIGN_OR_RETURN(std::string history_payload, store_.codec().Encode(history_name, bytes));
+    TP_ASSIGN_OR_RETURN(std::string current_payload, store_.codec().Encode(current_name, bytes));
+    auto history = bucket.PutIfAbsent({history_name, std::move(history_payload), meta});
     if (!history.ok() && !history.status().is(ErrorCode::kConflict)) return history.status();
-    auto swapped = bucket.PutIfGeneration({CurrentTrustConfigObject(id), bytes, meta}, generation);
+    auto swapped = bucket.PutIfGeneration({current_name, std::move(current_payload), meta}, generation);
     if (swapped.status().is(ErrorCode::kConflict)) continue;  // another publisher won; look again
     TP_RETURN_IF_ERROR(swapped.status());
 
@@ -102,13 +106,14 @@ Result<std::vector<RevisionInfo>> Revisions::History(const std::string& id) cons
 
 Result<std::string> Revisions::Read(const std::string& id, const std::string& revision) const {
   TP_RETURN_IF_ERROR(ValidateTrustConfigId(id));
-  auto obj = store_.bucket().Get(TrustConfigHistoryObject(id, revision));
+  const std::string name = TrustConfigHistoryObject(id, revision);
+  auto obj = store_.bucket().Get(name);
   if (obj.status().is(ErrorCode::kNotFound) || obj.status().is(ErrorCode::kInvalidArgument)) {
     return Status::NotFound("trust config " + id + " has no revision " + revision +
                             " (see `trustplane trust history`)");
   }
   if (!obj.ok()) return obj.status();
-  return std::move(obj->data);
+  return store_.codec().Decode(name, obj->data);
 }
 
 Result<RollbackResult> Revisions::Rollback(const std::string& id, const std::string& revision,

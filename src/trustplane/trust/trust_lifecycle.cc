@@ -201,7 +201,8 @@ Result<AddResult> TrustLifecycle::Add(const AddRequest& request) {
     rec.added_by = request.actor;
     rec.added_at = added_at;
     rec.request_id = intent.request_id;
-    objects.push_back({rec.object_name, out.cert.ToPem(), RecordMetadata(rec)});
+    TP_ASSIGN_OR_RETURN(std::string payload, store_.codec().Encode(rec.object_name, out.cert.ToPem()));
+    objects.push_back({rec.object_name, std::move(payload), RecordMetadata(rec)});
   }
   auto puts = store_.bucket().PutAllIfAbsent(objects);
 

@@ -105,7 +105,8 @@ Result<TrustedCertificate> TrustStore::Get(std::string_view sha256) const {
   TP_ASSIGN_OR_RETURN(TrustRecord record, Find(sha256));
   TP_ASSIGN_OR_RETURN(store::Object object, bucket_.Get(record.object_name));
   TP_ASSIGN_OR_RETURN(TrustRecord fresh, RecordFromObject(object.info));
-  auto bundle = x509::ParseBundle(object.data);
+  TP_ASSIGN_OR_RETURN(std::string pem, codec_.Decode(record.object_name, object.data));
+  auto bundle = x509::ParseBundle(pem);
   if (!bundle.ok() || bundle->certificates.size() != 1 ||
       bundle->certificates[0].sha256_hex() != fresh.sha256) {
     return Status::Internal("object " + record.object_name +

@@ -1,6 +1,6 @@
 // TrustStore: the trusted certificates in the bucket, one object per
 // certificate named by its SHA-256 fingerprint under its kind's prefix.
-// The object holds the PEM; its metadata holds what seed 001 asks to keep
+// The object holds the PEM (sealed by the codec); its metadata holds what seed 001 asks to keep
 // (fingerprint, serial, issuer, validity, tenants, who added it and when).
 // Reads only; every mutation goes through TrustLifecycle so it is audited.
 #pragma once
@@ -11,6 +11,7 @@
 
 #include "trustplane/base/status.h"
 #include "trustplane/store/object_store.h"
+#include "trustplane/trust/payload_codec.h"
 #include "trustplane/trust/trust_config.h"
 #include "trustplane/x509/certificate.h"
 #include "trustplane/x509/chain_verifier.h"
@@ -47,7 +48,8 @@ struct ListFilter {
 
 class TrustStore {
  public:
-  explicit TrustStore(store::ObjectStore& bucket) : bucket_(bucket) {}
+  explicit TrustStore(store::ObjectStore& bucket, PayloadCodec codec = {})
+      : bucket_(bucket), codec_(std::move(codec)) {}
 
   // Finds a certificate under any kind; kNotFound when it is not trusted.
   Result<TrustedCertificate> Get(std::string_view sha256) const;
@@ -61,9 +63,12 @@ class TrustStore {
   Result<TrustConfig> RenderModel(std::string id) const;
 
   store::ObjectStore& bucket() const { return bucket_; }
+  // How payloads are stored: encrypted under the home's KEK, or plain.
+  const PayloadCodec& codec() const { return codec_; }
 
  private:
   store::ObjectStore& bucket_;
+  PayloadCodec codec_;
 };
 
 }  // namespace trustplane::trust
