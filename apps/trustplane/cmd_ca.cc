@@ -8,8 +8,8 @@
 #include <sstream>
 
 #include "ca_common.h"
+#include "cmd_ca_serve.h"
 #include "context.h"
-#include "cmd_ca_serve.h"  // CASERVE-TEMP
 #include "trustplane/pki/csr.h"
 #include "trustplane/pki/signer.h"
 #include "trustplane/x509/bundle.h"
@@ -182,7 +182,7 @@ void RegisterCaCommands(CLI::App& app, Context& ctx) {
   sign_cmd->callback([&ctx, sign] { ctx.action = [&ctx, sign] { return SignCsr(ctx, *sign); }; });
 
   RegisterCaRevocationCommands(*ca, ctx);
-  RegisterCaServeCommand(*ca, ctx);  // CASERVE-TEMP
+  RegisterCaServeCommand(*ca, ctx);
 }
 
 }  // namespace trustplane::cli

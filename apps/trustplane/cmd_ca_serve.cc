@@ -1,0 +1,156 @@
+// `trustplane ca serve`: cfssl's HTTP API (/api/v1/cfssl/...), the DER CRL at
+// /crl and OCSP at /ocsp, with cfssl serve's flags and defaults. Runs until
+// SIGINT or SIGTERM, then lets requests in flight finish.
+#include "cmd_ca_serve.h"
+
+#include <pthread.h>
+#include <signal.h>
+
+#include <algorithm>
+#include <fstream>
+#include <iostream>
+#include <memory>
+#include <thread>
+
+#include "ca_common.h"
+#include "trustplane/api/cfssl_api.h"
+#include "trustplane/net/http_server.h"
+#include "trustplane/pki/go_duration.h"
+#include "trustplane/pki/signing_config.h"
+
+namespace trustplane::cli {
+namespace {
+
+struct ServeOpts {
+  std::string address = "127.0.0.1";
+  int port = 8888;
+  std::string ca, ca_key, config, db_config, db;
+  std::string responder, responder_key;
+  std::string tls_cert, tls_key, mutual_tls_ca;
+  std::string replay_window = "0s";
+  std::string port_file;
+  int threads = 0;
+  size_t max_body = 1 << 20;
+  int loglevel = 1;  // accepted for cfssl unit files; trustplane logs only start and stop
+};
+
+Status Serve(const ServeOpts& o) {
+  if (o.port < 0 || o.port > 65535) return Status::InvalidArgument("--port must be 0..65535");
+  TP_ASSIGN_OR_RETURN(int64_t replay_window, pki::ParseGoDurationSeconds(o.replay_window));
+  api::CfsslApiOptions options;
+  options.replay_window_seconds = replay_window;
+
+  pki::SigningConfig config;
+  if (!o.config.empty()) {
+    TP_ASSIGN_OR_RETURN(config, pki::LoadSigningConfigFile(o.config));
+  }
+  std::optional<CaMaterial> ca;
+  if (!o.ca.empty() || !o.ca_key.empty()) {
+    TP_ASSIGN_OR_RETURN(ca, LoadCa(o.ca, o.ca_key));
+    TP_ASSIGN_OR_RETURN(auto signer, pki::Signer::Create(ca->cert, ca->key, std::move(config)));
+    options.signer = std::move(signer);
+    options.ca_key = ca->key;
+  } else {
+    std::cerr << "trustplane ca serve: warning: no -ca/-ca-key: sign, authsign, newcert, info and crl are off\n";
+  }
+
+  TP_ASSIGN_OR_RETURN(OpenedCertDb db, OpenCertDb(o.db_config, o.db));
+  options.certdb = db.certdb.get();
+  options.record_issued = RecordIssued;
+
+  // The responder reads the certdb on its own connection, so OCSP never
+  // waits behind the API's certdb lock.
+  OpenedCertDb ocsp_db;
+  if (!o.responder.empty() || !o.responder_key.empty()) {
+    if (!ca) return Status::InvalidArgument("-responder needs the CA (-ca, -ca-key)");
+    if (!db.certdb) return Status::InvalidArgument("-responder needs the certdb (-db-config)");
+    TP_ASSIGN_OR_RETURN(ocsp_db, OpenCertDb(o.db_config, o.db));
+    OcspSigningFlags flags;
+    flags.ca = o.ca;
+    flags.responder = o.responder;
+    flags.responder_key = o.responder_key;
+    TP_ASSIGN_OR_RETURN(options.ocsp, LoadOcspResponder(flags, ocsp_db.certdb.get()));
+  }
+  TP_ASSIGN_OR_RETURN(auto api, api::CfsslApi::Create(std::move(options)));
+
+  net::HttpServerOptions http;
+  http.address = o.address;
+  http.port = static_cast<uint16_t>(o.port);
+  http.threads = o.threads;
+  if (http.threads == 0 && db.certdb) {
+    // A sign request's thread waits for the certdb commit (an fsync); more
+    // threads than cores let other requests sign meanwhile and join the next
+    // group commit, instead of the cores idling behind the disk.
+    http.threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency())) * 8;
+  }
+  http.max_body_bytes = o.max_body;
+  http.error_formatter = api::CfsslApi::ServerError;
+  if (!o.tls_cert.empty() || !o.tls_key.empty()) {
+    http.tls = net::TlsServerFiles{o.tls_cert, o.tls_key, o.mutual_tls_ca};
+  } else if (!o.mutual_tls_ca.empty()) {
+    return Status::InvalidArgument("-mutual-tls-ca needs -tls-cert and -tls-key");
+  }
+
+  // Block the stop signals before the server threads start, so they inherit
+  // the mask and only sigwait below sees SIGINT/SIGTERM.
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGINT);
+  sigaddset(&stop_signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+
+  const api::CfsslApi* handler = api.get();
+  TP_ASSIGN_OR_RETURN(auto server,
+                      net::HttpServer::Start(std::move(http), [handler](const net::HttpRequest& r) {
+                        return handler->Handle(r);
+                      }));
+  const std::string url = std::string(server->tls() ? "https" : "http") + "://" + o.address + ":" +
+                          std::to_string(server->port());
+  std::cerr << "trustplane ca serve: listening on " << url << "/api/v1/cfssl/"
+            << (db.certdb ? " (certdb on)" : " (no certdb: revoke and crl are off)")
+            << (ocsp_db.certdb ? ", OCSP at " + url + "/ocsp" : std::string()) << std::endl;
+  if (!o.port_file.empty()) {
+    // Written after listening, so a reader that sees the port can connect.
+    const std::string tmp = o.port_file + ".tmp";
+    std::ofstream(tmp) << server->port() << "\n";
+    std::rename(tmp.c_str(), o.port_file.c_str());
+  }
+  int sig = 0;
+  sigwait(&stop_signals, &sig);
+  std::cerr << "trustplane ca serve: " << (sig == SIGINT ? "SIGINT" : "SIGTERM")
+            << ": finishing requests in flight" << std::endl;
+  server->Stop();
+  std::cerr << "trustplane ca serve: stopped" << std::endl;
+  return Status::Ok();
+}
+
+}  // namespace
+
+void RegisterCaServeCommand(CLI::App& ca, Context& ctx) {
+  auto o = std::make_shared<ServeOpts>();
+  auto* cmd = ca.add_subcommand(
+      "serve", "serve cfssl's HTTP API, a DER CRL and OCSP (flags as cfssl serve; -flag or --flag)");
+  cmd->add_option("--address", o->address, "listen address (default 127.0.0.1)");
+  cmd->add_option("--port", o->port, "listen port (default 8888; 0: any free port)");
+  cmd->add_option("--ca", o->ca, "CA certificate (PEM)");
+  cmd->add_option("--ca-key", o->ca_key, "CA key (PEM; encrypted: CFSSL_CA_PK_PASSWORD)");
+  cmd->add_option("--config", o->config, "cfssl signing config JSON");
+  cmd->add_option("--db-config", o->db_config, "cfssl certdb config JSON");
+  cmd->add_option("--db", o->db, "certdb URL (postgres://... or a SQLite path), instead of --db-config");
+  cmd->add_option("--responder", o->responder, "OCSP responder certificate (the CA's own, or a delegated one)");
+  cmd->add_option("--responder-key", o->responder_key, "OCSP responder key");
+  cmd->add_option("--tls-cert", o->tls_cert, "serve HTTPS with this certificate chain (PEM)");
+  cmd->add_option("--tls-key", o->tls_key, "key of --tls-cert");
+  cmd->add_option("--mutual-tls-ca", o->mutual_tls_ca, "require client certificates issued by these CAs");
+  cmd->add_option("--replay-window", o->replay_window,
+                  "authenticated requests need a signed \"timestamp\" within this Go duration and are "
+                  "accepted once (default 0s: off, as cfssl)");
+  cmd->add_option("--threads", o->threads,
+                  "server threads (default: one per core; 8 per core with a certdb, whose commits block)");
+  cmd->add_option("--max-body", o->max_body, "largest request body in bytes (default 1 MiB)");
+  cmd->add_option("--port-file", o->port_file, "write the bound port to this file once listening");
+  cmd->add_option("--loglevel", o->loglevel, "accepted for cfssl compatibility; ignored");
+  cmd->callback([&ctx, o] { ctx.action = [o] { return Serve(*o); }; });
+}
+
+}  // namespace trustplane::cli

@@ -1,0 +1,763 @@
+#include "trustplane/api/cfssl_api.h"
+
+#include <cctype>
+#include <condition_variable>
+#include <exception>
+#include <map>
+#include <mutex>
+#include <tuple>
+#include <variant>
+#include <vector>
+
+#include "trustplane/api/cfssl_certinfo.h"
+#include "trustplane/api/cfssl_envelope.h"
+#include "trustplane/api/replay_guard.h"
+#include "trustplane/base/encoding.h"
+#include "trustplane/base/time.h"
+#include "trustplane/pki/auth_key.h"
+#include "trustplane/pki/certificate_request.h"
+#include "trustplane/pki/crl.h"
+#include "trustplane/pki/csr.h"
+#include "trustplane/pki/go_duration.h"
+#include "trustplane/pki/revocation_reason.h"
+#include "trustplane/pki/serial_number.h"
+#include "trustplane/x509/bundle.h"
+
+namespace trustplane::api {
+
+using Json = nlohmann::json;
+using net::HttpRequest;
+using net::HttpResponse;
+
+namespace {
+
+constexpr std::string_view kApiPrefix = "/api/v1/cfssl/";
+
+struct CachedCrl {
+  std::vector<std::tuple<std::string, UnixSeconds, int>> entries;
+  std::string der;
+  UnixSeconds next_update = 0;
+};
+
+}  // namespace
+
+namespace {
+
+// One issued certificate waiting for its certdb row to be committed.
+struct PendingRecord {
+  const pki::SignedCertificate* cert;
+  const std::string* label;
+  Result<pki::CertificateRecord> result = Status::Internal("not recorded");
+  bool done = false;
+};
+
+}  // namespace
+
+struct CfsslApi::State {
+  CfsslApiOptions o;
+  std::mutex db_mu;  // every certdb access
+  // Group commit: requests that finish signing while a commit is in flight
+  // queue here; the next committer writes all of them in one transaction,
+  // so N concurrent requests pay for one durable commit (one fsync) instead
+  // of N. Each request still returns only after its own row is committed.
+  std::mutex group_mu;
+  std::condition_variable group_cv;
+  std::vector<PendingRecord*> group_queue;  // guarded by group_mu
+  bool group_committing = false;             // guarded by group_mu
+  std::unique_ptr<ReplayGuard> replay;
+  std::mutex crl_mu;
+  std::map<int64_t, CachedCrl> crls;  // by lifetime
+};
+
+namespace {
+
+using State = CfsslApi::State;
+
+// A request failed with this cfssl error; handlers return it or a response.
+struct Failure {
+  CfsslError error;
+};
+
+template <typename T>
+using Or = std::variant<T, Failure>;
+
+#define API_ASSIGN(lhs, expr)                                                       \
+  auto API_TMP_##lhs = (expr);                                                      \
+  if (auto* f = std::get_if<Failure>(&API_TMP_##lhs)) return CfsslFailure(f->error); \
+  auto lhs = std::move(std::get<0>(API_TMP_##lhs))
+
+#define API_ASSIGN_OR(lhs, expr)                                  \
+  auto API_TMP_##lhs = (expr);                                    \
+  if (auto* f = std::get_if<Failure>(&API_TMP_##lhs)) return *f; \
+  auto lhs = std::move(std::get<0>(API_TMP_##lhs))
+
+bool IEquals(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i) {
+    if (std::tolower(static_cast<unsigned char>(a[i])) != std::tolower(static_cast<unsigned char>(b[i]))) {
+      return false;
+    }
+  }
+  return true;
+}
+
+// A field by name as Go's JSON decoder finds it: exact, else case-insensitive.
+const Json* Field(const Json& obj, std::string_view name) {
+  auto exact = obj.find(std::string(name));
+  if (exact != obj.end()) return exact->is_null() ? nullptr : &*exact;
+  for (auto it = obj.begin(); it != obj.end(); ++it) {
+    if (IEquals(it.key(), name)) return it->is_null() ? nullptr : &*it;
+  }
+  return nullptr;
+}
+
+Or<std::string> StringField(const Json& obj, std::string_view name) {
+  const Json* f = Field(obj, name);
+  if (!f) return std::string();
+  if (!f->is_string()) return Failure{BadRequest("field '" + std::string(name) + "' must be a string")};
+  return f->get<std::string>();
+}
+
+Or<Json> ParseObject(std::string_view body, const std::string& what) {
+  try {
+    Json j = Json::parse(body);
+    if (!j.is_object()) return Failure{BadRequest(what + ": the body must be a JSON object")};
+    return j;
+  } catch (const Json::exception& e) {
+    return Failure{BadRequest(what + ": " + e.what())};
+  }
+}
+
+// cfssl's signer.SplitHosts: "" is no list at all.
+std::optional<std::vector<std::string>> SplitHosts(const std::string& list) {
+  if (list.empty()) return std::nullopt;
+  std::vector<std::string> hosts;
+  size_t start = 0;
+  while (true) {
+    size_t comma = list.find(',', start);
+    hosts.push_back(list.substr(start, comma == std::string::npos ? std::string::npos : comma - start));
+    if (comma == std::string::npos) break;
+    start = comma + 1;
+  }
+  return hosts;
+}
+
+std::string GoDuration(int64_t seconds) {
+  const int64_t h = seconds / 3600, m = seconds % 3600 / 60, s = seconds % 60;
+  if (h) return std::to_string(h) + "h" + std::to_string(m) + "m" + std::to_string(s) + "s";
+  if (m) return std::to_string(m) + "m" + std::to_string(s) + "s";
+  return std::to_string(s) + "s";
+}
+
+struct SignFields {
+  std::string csr_pem;
+  pki::SignOptions options;
+  std::string label;
+  bool bundle = false;
+  std::optional<int64_t> timestamp;  // inside the (authenticated) request
+};
+
+Or<pki::Subject> ParseSubject(const Json& s) {
+  if (!s.is_object()) return Failure{BadRequest("field 'subject' must be an object")};
+  Json as_request = Json::object();
+  if (const Json* cn = Field(s, "CN")) as_request["CN"] = *cn;
+  if (const Json* names = Field(s, "names")) as_request["names"] = *names;
+  if (const Json* serial = Field(s, "SerialNumber")) as_request["serialnumber"] = *serial;
+  if (as_request.empty()) return pki::Subject{};
+  auto parsed = pki::ParseCertificateRequest(as_request.dump());
+  if (!parsed.ok()) return Failure{BadRequest("subject: " + parsed.status().message())};
+  return parsed->subject;
+}
+
+// jsonSignRequest of cfssl's signhandler.
+Or<SignFields> ParseSignFields(const Json& j) {
+  SignFields out;
+  API_ASSIGN_OR(csr, StringField(j, "certificate_request"));
+  out.csr_pem = std::move(csr);
+  API_ASSIGN_OR(hostname, StringField(j, "hostname"));
+  if (!hostname.empty()) {
+    out.options.hosts = SplitHosts(hostname);
+  } else if (const Json* hosts = Field(j, "hosts")) {
+    if (!hosts->is_array()) return Failure{BadRequest("field 'hosts' must be a list of strings")};
+    std::vector<std::string> list;
+    for (const auto& h : *hosts) {
+      if (!h.is_string()) return Failure{BadRequest("field 'hosts' must be a list of strings")};
+      list.push_back(h.get<std::string>());
+    }
+    out.options.hosts = std::move(list);  // [] clears the CSR's SANs, as in cfssl
+  }
+  if (const Json* subject = Field(j, "subject")) {
+    API_ASSIGN_OR(parsed, ParseSubject(*subject));
+    if (!parsed.empty()) out.options.subject = std::move(parsed);
+  }
+  API_ASSIGN_OR(profile, StringField(j, "profile"));
+  out.options.profile = std::move(profile);
+  API_ASSIGN_OR(label, StringField(j, "label"));
+  out.label = std::move(label);
+  if (const Json* serial = Field(j, "serial")) {
+    std::string text;
+    if (serial->is_number_unsigned() || (serial->is_number_integer() && serial->get<int64_t>() > 0)) {
+      text = std::to_string(serial->get<uint64_t>());
+    } else if (serial->is_string()) {
+      text = serial->get<std::string>();
+    } else {
+      return Failure{BadRequest("field 'serial' must be a positive integer (up to 2^64) or a decimal string")};
+    }
+    auto magnitude = pki::ParseSerialNumber(text);
+    if (!magnitude.ok()) return Failure{BadRequest("serial: " + magnitude.status().message())};
+    out.options.serial = *magnitude;
+  }
+  if (const Json* bundle = Field(j, "bundle")) {
+    if (!bundle->is_boolean()) return Failure{BadRequest("field 'bundle' must be true or false")};
+    out.bundle = bundle->get<bool>();
+  }
+  if (const Json* ext = Field(j, "extensions"); ext && !(ext->is_array() && ext->empty())) {
+    return Failure{BadRequest("sign request field 'extensions' is not supported by trustplane")};
+  }
+  API_ASSIGN_OR(crl_override, StringField(j, "crl_override"));
+  if (!crl_override.empty()) {
+    return Failure{BadRequest("sign request field 'crl_override' is not supported by trustplane")};
+  }
+  if (const Json* ts = Field(j, "timestamp")) {
+    if (!ts->is_number_integer()) return Failure{BadRequest("field 'timestamp' must be unix seconds")};
+    out.timestamp = ts->get<int64_t>();
+  }
+  return out;
+}
+
+// {token, request} of cfssl's auth.AuthenticatedRequest, decoded.
+struct Authenticated {
+  std::string token;
+  std::string request;
+};
+
+Or<Authenticated> ParseAuthenticated(const Json& j) {
+  Authenticated out;
+  for (auto [name, target] : {std::pair{"token", &out.token}, std::pair{"request", &out.request}}) {
+    const Json* f = Field(j, name);
+    if (!f) continue;
+    if (!f->is_string()) {
+      return Failure{BadRequest(std::string("field '") + name +
+                                "' must be a base64 string (for 'request': base64 of the exact JSON sign "
+                                "request bytes the token was computed over)")};
+    }
+    auto decoded = Base64Decode(f->get<std::string>());
+    if (!decoded.ok()) return Failure{BadRequest(std::string("field '") + name + "' is not valid base64")};
+    *target = std::move(decoded).value();
+  }
+  return out;
+}
+
+Or<const pki::SigningProfile*> LookupProfile(const pki::Signer& signer, const std::string& name) {
+  auto profile = signer.config().Profile(name);
+  if (!profile.ok()) return Failure{FromSignStatus(profile.status())};
+  return *profile;
+}
+
+// cfssl's "standard" provider: the current auth key, then prev_auth_key.
+bool TokenValid(const pki::SigningConfig& config, const pki::SigningProfile& profile, const Authenticated& a) {
+  bool ok = false;
+  for (const std::string* name : {&profile.auth_key, &profile.prev_auth_key}) {
+    if (name->empty()) continue;
+    auto key = config.auth_keys.find(*name);
+    // Both keys are always checked, so timing does not tell which one matched.
+    if (key != config.auth_keys.end() && pki::VerifyStandardAuthToken(key->second.key, a.request, a.token)) {
+      ok = true;
+    }
+  }
+  return ok;
+}
+
+CfsslError NoCa() { return HttpError(404, "this server has no CA: start it with -ca and -ca-key"); }
+CfsslError NoCertDb(const std::string& endpoint) {
+  return HttpError(404, "endpoint '" + endpoint + "' needs the certdb: start the server with -db-config");
+}
+
+Or<pki::Csr> ParseCsr(const std::string& pem) {
+  auto csr = pki::Csr::FromPem(pem);
+  if (csr.ok()) return *csr;
+  const bool pem_block = pem.find("-----BEGIN") != std::string::npos;
+  return Failure{Categorized(pem_block ? cfssl_code::kCsrParseFailed : cfssl_code::kCsrDecodeFailed,
+                             csr.status().message())};
+}
+
+// Writes one batch of rows; called with db_mu held. All rows go in one
+// transaction. If any row fails (a duplicate serial, say) or the commit does,
+// the batch is rolled back and each row is retried on its own, so one bad
+// row never costs the others their certificate and every error is its own.
+void RecordBatch(State& s, const std::vector<PendingRecord*>& batch) {
+  pki::CertDb& db = *s.o.certdb;
+  if (batch.size() > 1 && db.Begin().ok()) {
+    bool all_ok = true;
+    for (PendingRecord* p : batch) {
+      p->result = s.o.record_issued(db, *p->cert, *p->label);
+      if (!p->result.ok()) {
+        all_ok = false;
+        break;
+      }
+    }
+    if (all_ok && db.Commit().ok()) return;
+    (void)db.Rollback();  // no-op error if COMMIT already ended it
+  }
+  for (PendingRecord* p : batch) p->result = s.o.record_issued(db, *p->cert, *p->label);
+}
+
+// Records cert in the certdb and returns once its row is durable (group
+// commit, see State).
+Result<pki::CertificateRecord> RecordIssued(State& s, const pki::SignedCertificate& cert,
+                                            const std::string& label) {
+  PendingRecord mine{&cert, &label};
+  std::unique_lock lock(s.group_mu);
+  s.group_queue.push_back(&mine);
+  while (!mine.done) {
+    if (s.group_committing) {
+      s.group_cv.wait(lock);
+      continue;
+    }
+    // Lead a commit of everything queued so far (ours included, unless an
+    // earlier leader already took it).
+    s.group_committing = true;
+    std::vector<PendingRecord*> batch;
+    batch.swap(s.group_queue);
+    lock.unlock();
+    {
+      std::lock_guard db_lock(s.db_mu);
+      RecordBatch(s, batch);
+    }
+    lock.lock();
+    for (PendingRecord* p : batch) p->done = true;
+    s.group_committing = false;
+    s.group_cv.notify_all();
+  }
+  return std::move(mine.result);
+}
+
+// Signs, records (before answering, so every certificate handed out is on
+// record) and describes the certificate.
+Or<pki::SignedCertificate> SignAndRecord(State& s, const pki::Csr& csr, const pki::SignOptions& options,
+                                         const std::string& label) {
+  auto cert = s.o.signer->Sign(csr, options);
+  if (!cert.ok()) return Failure{FromSignStatus(cert.status())};
+  if (s.o.certdb) {
+    Result<pki::CertificateRecord> recorded = RecordIssued(s, *cert, label);
+    if (!recorded.ok()) {
+      return Failure{CfsslError{500, cfssl_code::kCertStoreInsertFailed,
+                                "the certificate was not issued: recording it in the certdb failed: " +
+                                    recorded.status().message()}};
+    }
+    // A "good" response ready before the first client asks; a failure here
+    // only means the responder signs on demand.
+    if (s.o.ocsp) (void)s.o.ocsp->Refresh(*recorded);
+  }
+  return std::move(cert).value();
+}
+
+Json BundleMessages(bool bundle) {
+  Json messages = Json::array();
+  if (bundle) {
+    messages.push_back({{"code", cfssl_code::kInvalidRequest},
+                        {"message", "This request requires a bundler, but one is not initialized for the API server."}});
+  }
+  return messages;
+}
+
+HttpResponse IssueFromFields(State& s, const SignFields& f) {
+  if (f.csr_pem.empty()) return CfsslFailure(BadRequest("missing parameter 'certificate_request'"));
+  API_ASSIGN(csr, ParseCsr(f.csr_pem));
+  API_ASSIGN(cert, SignAndRecord(s, csr, f.options, f.label));
+  return CfsslSuccess({{"certificate", cert.ToPem()}}, BundleMessages(f.bundle));
+}
+
+Status CheckReplay(State& s, std::optional<int64_t> timestamp, const std::string& token) {
+  if (!s.replay) return Status::Ok();
+  return s.replay->Check(timestamp, token, NowUnix());
+}
+
+HttpResponse Sign(State& s, const HttpRequest& r) {
+  if (!s.o.signer) return CfsslFailure(NoCa());
+  API_ASSIGN(j, ParseObject(r.body, "Unable to parse sign request"));
+  API_ASSIGN(f, ParseSignFields(j));
+  if (f.csr_pem.empty()) return CfsslFailure(BadRequest("missing parameter 'certificate_request'"));
+  API_ASSIGN(profile, LookupProfile(*s.o.signer, f.options.profile));
+  if (!profile->auth_key.empty()) {
+    return CfsslFailure(BadRequest("authentication required: signing profile '" + f.options.profile +
+                                   "' has an auth key; use authsign"));
+  }
+  return IssueFromFields(s, f);
+}
+
+HttpResponse AuthSign(State& s, const HttpRequest& r) {
+  if (!s.o.signer) return CfsslFailure(NoCa());
+  API_ASSIGN(outer, ParseObject(r.body, "Unable to parse authenticated request"));
+  API_ASSIGN(a, ParseAuthenticated(outer));
+  API_ASSIGN(inner, ParseObject(a.request, "Unable to parse authenticated sign request"));
+  API_ASSIGN(f, ParseSignFields(inner));
+  API_ASSIGN(profile, LookupProfile(*s.o.signer, f.options.profile));
+  if (profile->auth_key.empty()) return CfsslFailure(BadRequest("no authentication provider"));
+  if (!TokenValid(s.o.signer->config(), *profile, a)) return CfsslFailure(BadRequest("invalid token"));
+  if (Status st = CheckReplay(s, f.timestamp, a.token); !st.ok()) return CfsslFailure(BadRequest(st.message()));
+  return IssueFromFields(s, f);
+}
+
+Or<pki::CertificateRequest> ParseGenerateRequest(const Json& request) {
+  if (!request.is_object()) return Failure{BadRequest("field 'request' must be a CSR JSON object")};
+  auto parsed = pki::ParseCertificateRequest(request.dump());
+  if (!parsed.ok()) return Failure{BadRequest(parsed.status().message())};
+  if (parsed->ca) return Failure{BadRequest("ca section only permitted in initca")};
+  return std::move(parsed).value();
+}
+
+struct Generated {
+  pki::PrivateKey key;
+  pki::Csr csr;
+};
+
+Or<Generated> Generate(const pki::CertificateRequest& request) {
+  auto key = pki::PrivateKey::Generate(request.key);
+  if (!key.ok()) return Failure{BadRequest(key.status().message())};
+  auto csr = pki::Csr::Generate(request, *key);
+  if (!csr.ok()) return Failure{BadRequest(csr.status().message())};
+  return Generated{*key, *csr};
+}
+
+HttpResponse NewKey(State&, const HttpRequest& r) {
+  API_ASSIGN(j, ParseObject(r.body, "Unable to parse CSR JSON"));
+  API_ASSIGN(request, ParseGenerateRequest(j));
+  API_ASSIGN(g, Generate(request));
+  return CfsslSuccess({{"private_key", g.key.ToPem()},
+                       {"certificate_request", g.csr.ToPem()},
+                       {"sums", {{"certificate_request", DerSums(g.csr.der())}}}});
+}
+
+HttpResponse NewCert(State& s, const HttpRequest& r) {
+  if (!s.o.signer) return CfsslFailure(NoCa());
+  API_ASSIGN(outer, ParseObject(r.body, "Unable to parse newcert request"));
+  // An authsign-style envelope carries the newcert request for profiles with
+  // an auth key (cfssl's newcert has no authentication at all).
+  std::optional<Authenticated> auth;
+  Json inner = outer;
+  if (Field(outer, "token")) {
+    API_ASSIGN(a, ParseAuthenticated(outer));
+    API_ASSIGN(parsed, ParseObject(a.request, "Unable to parse authenticated newcert request"));
+    inner = std::move(parsed);
+    auth = std::move(a);
+  }
+  const Json* request_json = Field(inner, "request");
+  if (!request_json) return CfsslFailure(BadRequest("missing request section"));
+  API_ASSIGN(profile_name, StringField(inner, "profile"));
+  API_ASSIGN(label, StringField(inner, "label"));
+  API_ASSIGN(hostname, StringField(inner, "hostname"));
+  bool bundle = false;
+  if (const Json* b = Field(inner, "bundle"); b && b->is_boolean()) bundle = b->get<bool>();
+  API_ASSIGN(profile, LookupProfile(*s.o.signer, profile_name));
+  if (!profile->auth_key.empty()) {
+    if (!auth) {
+      return CfsslFailure(BadRequest("authentication required: signing profile '" + profile_name +
+                                     "' has an auth key; send {\"token\", \"request\"} as for authsign"));
+    }
+    if (!TokenValid(s.o.signer->config(), *profile, *auth)) return CfsslFailure(BadRequest("invalid token"));
+    std::optional<int64_t> ts;
+    if (const Json* t = Field(inner, "timestamp"); t && t->is_number_integer()) ts = t->get<int64_t>();
+    if (Status st = CheckReplay(s, ts, auth->token); !st.ok()) return CfsslFailure(BadRequest(st.message()));
+  } else if (auth) {
+    return CfsslFailure(BadRequest("no authentication provider"));
+  }
+  API_ASSIGN(request, ParseGenerateRequest(*request_json));
+  API_ASSIGN(g, Generate(request));
+  pki::SignOptions options;
+  options.profile = profile_name;
+  options.hosts = SplitHosts(hostname);
+  API_ASSIGN(cert, SignAndRecord(s, g.csr, options, label));
+  return CfsslSuccess({{"private_key", g.key.ToPem()},
+                       {"certificate_request", g.csr.ToPem()},
+                       {"certificate", cert.ToPem()},
+                       {"sums", {{"certificate_request", DerSums(g.csr.der())}, {"certificate", DerSums(cert.der)}}}},
+                      BundleMessages(bundle));
+}
+
+HttpResponse Info(State& s, const HttpRequest& r) {
+  if (!s.o.signer) return CfsslFailure(NoCa());
+  Json j = Json::object();
+  if (!r.body.empty()) {
+    API_ASSIGN(parsed, ParseObject(r.body, "Unable to parse info request"));
+    j = std::move(parsed);
+  }
+  API_ASSIGN(profile_name, StringField(j, "profile"));
+  API_ASSIGN(profile, LookupProfile(*s.o.signer, profile_name));
+  return CfsslSuccess({{"certificate", s.o.signer->ca_certificate().ToPem()},
+                       {"usages", profile->usage_names},
+                       {"expiry", GoDuration(profile->expiry_seconds)}});
+}
+
+// "AB:CD:.." or "abcd..": certdb's lowercase hex without colons.
+Or<std::string> NormalizeKeyId(const std::string& text) {
+  std::string hex;
+  for (char c : text) {
+    if (c != ':') hex += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  }
+  if (hex.empty() || !HexDecode(hex).ok()) {
+    return Failure{BadRequest("authority_key_id '" + text + "' is not a hex key identifier")};
+  }
+  return hex;
+}
+
+HttpResponse CertInfo(State& s, const HttpRequest& r) {
+  API_ASSIGN(j, ParseObject(r.body, "Unable to parse certinfo request"));
+  API_ASSIGN(pem, StringField(j, "certificate"));
+  API_ASSIGN(domain, StringField(j, "domain"));
+  API_ASSIGN(serial_text, StringField(j, "serial"));
+  API_ASSIGN(aki_text, StringField(j, "authority_key_id"));
+  if (!pem.empty()) {
+    auto bundle = x509::ParseBundle(pem);
+    if (!bundle.ok()) {
+      return CfsslFailure(Categorized(cfssl_code::kCertificateDecodeFailed, bundle.status().message()));
+    }
+    return CfsslSuccess(CertInfoJson(bundle->certificates.front()));
+  }
+  if (!domain.empty()) return CfsslFailure(BadRequest("certinfo by domain is not supported by trustplane"));
+  if (serial_text.empty() || aki_text.empty()) return CfsslFailure(BadRequest("no valid parameter sets found"));
+  if (!s.o.certdb) return CfsslFailure(NoCertDb("certinfo"));
+  auto serial = pki::ParseSerialNumber(serial_text);
+  if (!serial.ok()) return CfsslFailure(BadRequest(serial.status().message()));
+  API_ASSIGN(aki, NormalizeKeyId(aki_text));
+  Result<pki::CertificateRecord> rec = Status::Internal("unset");
+  {
+    std::lock_guard lock(s.db_mu);
+    rec = s.o.certdb->GetCertificate(pki::SerialDecimal(*serial), aki);
+  }
+  if (!rec.ok()) {
+    if (rec.status().is(ErrorCode::kNotFound)) {
+      return CfsslFailure(Categorized(cfssl_code::kCertStoreRecordNotFound,
+                                      "no certificate with serial " + serial_text + " and AKI " + aki));
+    }
+    return CfsslFailure(HttpError(500, rec.status().message()));
+  }
+  auto bundle = x509::ParseBundle(rec->pem);
+  if (!bundle.ok()) return CfsslFailure(HttpError(500, "certdb PEM: " + bundle.status().message()));
+  return CfsslSuccess(CertInfoJson(bundle->certificates.front()));
+}
+
+HttpResponse Revoke(State& s, const HttpRequest& r) {
+  if (!s.o.certdb) return CfsslFailure(NoCertDb("revoke"));
+  API_ASSIGN(j, ParseObject(r.body, "Unable to parse revoke request"));
+  API_ASSIGN(serial_text, StringField(j, "serial"));
+  API_ASSIGN(aki_text, StringField(j, "authority_key_id"));
+  API_ASSIGN(reason_text, StringField(j, "reason"));
+  if (serial_text.empty() || aki_text.empty()) {
+    return CfsslFailure(BadRequest("serial and authority_key_id are required"));
+  }
+  auto serial = pki::ParseSerialNumber(serial_text);
+  if (!serial.ok()) return CfsslFailure(BadRequest(serial.status().message()));
+  API_ASSIGN(aki, NormalizeKeyId(aki_text));
+  int reason = 0;
+  if (!reason_text.empty()) {
+    auto parsed = pki::ParseRevocationReason(reason_text);
+    if (!parsed.ok()) return CfsslFailure(BadRequest(parsed.status().message()));
+    reason = *parsed;
+  }
+  const std::string decimal = pki::SerialDecimal(*serial);
+  Result<pki::CertificateRecord> rec = Status::Internal("unset");
+  {
+    std::lock_guard lock(s.db_mu);
+    Status revoked = s.o.certdb->RevokeCertificate(decimal, aki, reason);
+    if (!revoked.ok()) {
+      if (revoked.is(ErrorCode::kNotFound)) {
+        return CfsslFailure(Categorized(cfssl_code::kCertStoreRecordNotFound,
+                                        "no certificate with serial " + decimal + " and AKI " + aki));
+      }
+      return CfsslFailure(HttpError(500, revoked.message()));
+    }
+    if (s.o.ocsp) rec = s.o.certdb->GetCertificate(decimal, aki);
+  }
+  Json messages = Json::array();
+  if (s.o.ocsp) {
+    // A fresh "revoked" response now, rather than at the next refresh.
+    Status refreshed = rec.ok() ? s.o.ocsp->Refresh(*rec) : rec.status();
+    if (!refreshed.ok()) {
+      messages.push_back({{"code", 8000}, {"message", "OCSP response not refreshed: " + refreshed.message()}});
+    }
+  }
+  return CfsslSuccess(Json::object(), messages);
+}
+
+// The CA's CRL, signed again only when the revoked set changed or half its
+// lifetime has passed, so polling clients do not burn CRL numbers.
+Or<std::string> CurrentCrl(State& s, int64_t lifetime) {
+  const auto& ca = s.o.signer->ca_certificate();
+  const std::string aki = ca.subject_key_id();
+  const UnixSeconds now = NowUnix();
+  std::lock_guard crl_lock(s.crl_mu);
+  std::lock_guard db_lock(s.db_mu);
+  auto revoked = s.o.certdb->GetRevokedAndUnexpiredCertificatesByAki(aki);
+  if (!revoked.ok()) return Failure{HttpError(500, revoked.status().message())};
+  pki::CrlSpec spec;
+  spec.this_update = now;
+  spec.next_update = now + lifetime;
+  std::vector<std::tuple<std::string, UnixSeconds, int>> key;
+  for (const auto& rec : *revoked) {
+    auto serial = pki::ParseSerialNumber(rec.serial_number);
+    if (!serial.ok()) return Failure{HttpError(500, "certdb serial: " + serial.status().message())};
+    spec.entries.push_back({*serial, rec.revoked_at.value_or(now), static_cast<int>(rec.reason)});
+    key.emplace_back(*serial, rec.revoked_at.value_or(0), static_cast<int>(rec.reason));
+  }
+  auto cached = s.crls.find(lifetime);
+  if (cached != s.crls.end() && cached->second.entries == key && cached->second.next_update - now > lifetime / 2) {
+    return cached->second.der;
+  }
+  auto number = s.o.certdb->NextCrlNumber(aki);
+  if (!number.ok()) return Failure{HttpError(500, number.status().message())};
+  spec.number = *number;
+  auto der = pki::SignCrl(ca, *s.o.ca_key, spec);
+  if (!der.ok()) return Failure{FromSignStatus(der.status())};
+  s.crls[lifetime] = CachedCrl{std::move(key), *der, spec.next_update};
+  return std::move(der).value();
+}
+
+Or<int64_t> CrlLifetime(const State& s, std::string_view query) {
+  // cfssl's only parameter: ?expiry=<Go duration>.
+  for (size_t start = 0; start <= query.size();) {
+    size_t amp = query.find('&', start);
+    std::string_view pair = query.substr(start, amp == std::string_view::npos ? std::string_view::npos : amp - start);
+    if (pair.rfind("expiry=", 0) == 0) {
+      auto seconds = pki::ParseGoDurationSeconds(pair.substr(7));
+      if (!seconds.ok()) return Failure{BadRequest(seconds.status().message())};
+      if (*seconds <= 0) return Failure{BadRequest("expiry must be positive")};
+      return *seconds;
+    }
+    if (amp == std::string_view::npos) break;
+    start = amp + 1;
+  }
+  return s.o.crl_default_expiry_seconds;
+}
+
+Or<std::string> CrlFor(State& s, const HttpRequest& r) {
+  if (!s.o.signer || !s.o.ca_key) return Failure{NoCa()};
+  if (!s.o.certdb) return Failure{NoCertDb("crl")};
+  auto lifetime = CrlLifetime(s, r.query());
+  if (auto* f = std::get_if<Failure>(&lifetime)) return *f;
+  return CurrentCrl(s, std::get<int64_t>(lifetime));
+}
+
+HttpResponse Crl(State& s, const HttpRequest& r) {
+  API_ASSIGN(der, CrlFor(s, r));
+  return CfsslSuccess(Base64Encode(der));
+}
+
+HttpResponse CrlDer(State& s, const HttpRequest& r) {
+  API_ASSIGN(der, CrlFor(s, r));
+  return {200, "application/pkix-crl", std::move(der), {}};
+}
+
+HttpResponse Health(State&, const HttpRequest&) { return CfsslSuccess({{"healthy", true}}); }
+
+int HexValue(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+std::string PercentDecode(std::string_view in) {
+  std::string out;
+  for (size_t i = 0; i < in.size(); ++i) {
+    if (in[i] == '%' && i + 2 < in.size() && HexValue(in[i + 1]) >= 0 &&
+        HexValue(in[i + 2]) >= 0) {
+      out += static_cast<char>(HexValue(in[i + 1]) * 16 + HexValue(in[i + 2]));
+      i += 2;
+    } else {
+      out += in[i];
+    }
+  }
+  return out;
+}
+
+// RFC 6960 appendix A: GET /ocsp/<url-encoded base64 DER>, or POST the DER.
+HttpResponse Ocsp(State& s, const HttpRequest& r) {
+  if (!s.o.ocsp) return CfsslFailure(HttpError(404, "this server has no OCSP responder: start it with -responder"));
+  std::string der;
+  if (r.method == "POST") {
+    der = r.body;
+  } else {
+    std::string_view path = r.path();
+    std::string_view encoded = path.size() > 6 ? path.substr(6) : std::string_view();  // after "/ocsp/"
+    auto decoded = Base64Decode(PercentDecode(encoded));
+    if (decoded.ok()) der = std::move(decoded).value();  // else "": malformedRequest
+  }
+  HttpResponse out{200, "application/ocsp-response", s.o.ocsp->Respond(der), {}};
+  return out;
+}
+
+struct Route {
+  const char* method;
+  HttpResponse (*handle)(State&, const HttpRequest&);
+};
+
+const std::map<std::string, Route, std::less<>>& ApiRoutes() {
+  static const std::map<std::string, Route, std::less<>> routes = {
+      {"sign", {"POST", Sign}},         {"authsign", {"POST", AuthSign}}, {"newkey", {"POST", NewKey}},
+      {"newcert", {"POST", NewCert}},   {"info", {"POST", Info}},         {"certinfo", {"POST", CertInfo}},
+      {"revoke", {"POST", Revoke}},     {"crl", {"GET", Crl}},            {"health", {"GET", Health}},
+  };
+  return routes;
+}
+
+HttpResponse MethodNotAllowed(const std::string& method) {
+  return CfsslFailure(HttpError(405, "Method is not allowed:\"" + method + "\""));
+}
+
+HttpResponse Dispatch(State& s, const HttpRequest& r) {
+  std::string_view path = r.path();
+  if (path.rfind(kApiPrefix, 0) == 0) {
+    std::string_view name = path.substr(kApiPrefix.size());
+    auto it = ApiRoutes().find(name);
+    if (it == ApiRoutes().end()) {
+      return CfsslFailure(HttpError(404, "endpoint '" + std::string(name) + "' is not available in trustplane"));
+    }
+    if (r.method != it->second.method) return MethodNotAllowed(r.method);
+    return it->second.handle(s, r);
+  }
+  if (path == "/ocsp" || path.rfind("/ocsp/", 0) == 0) {
+    if (r.method != "GET" && r.method != "POST") return MethodNotAllowed(r.method);
+    return Ocsp(s, r);
+  }
+  if (path == "/crl") {
+    if (r.method != "GET") return MethodNotAllowed(r.method);
+    return CrlDer(s, r);
+  }
+  return CfsslFailure(HttpError(404, "no such endpoint: " + std::string(path)));
+}
+
+}  // namespace
+
+Result<std::unique_ptr<CfsslApi>> CfsslApi::Create(CfsslApiOptions options) {
+  if (options.certdb && !options.record_issued) {
+    return Status::InvalidArgument("a certdb needs a record_issued function");
+  }
+  if (options.ca_key && !options.signer) return Status::InvalidArgument("a CA key needs the signer of its CA");
+  if (options.replay_window_seconds < 0) return Status::InvalidArgument("the replay window cannot be negative");
+  auto state = std::make_unique<State>();
+  if (options.replay_window_seconds > 0) {
+    state->replay = std::make_unique<ReplayGuard>(options.replay_window_seconds);
+  }
+  state->o = std::move(options);
+  return std::unique_ptr<CfsslApi>(new CfsslApi(std::move(state)));
+}
+
+CfsslApi::CfsslApi(std::unique_ptr<State> state) : state_(std::move(state)) {}
+CfsslApi::~CfsslApi() = default;
+
+HttpResponse CfsslApi::Handle(const HttpRequest& request) const {
+  try {
+    return Dispatch(*state_, request);
+  } catch (const std::exception& e) {
+    return CfsslFailure(HttpError(500, std::string("internal error: ") + e.what()));
+  } catch (...) {
+    return CfsslFailure(HttpError(500, "internal error"));
+  }
+}
+
+HttpResponse CfsslApi::ServerError(int status, const std::string& message) {
+  return CfsslFailure(HttpError(status, message));
+}
+
+}  // namespace trustplane::api

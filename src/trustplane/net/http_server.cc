@@ -1,0 +1,403 @@
+#include "trustplane/net/http_server.h"
+
+#include <openssl/bio.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
+
+#include <algorithm>
+#include <atomic>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/ssl.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
+#include <boost/beast/version.hpp>
+#include <cctype>
+#include <condition_variable>
+#include <exception>
+#include <mutex>
+#include <thread>
+#include <unordered_map>
+
+namespace trustplane::net {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using tcp = asio::ip::tcp;
+
+std::string_view HttpRequest::path() const {
+  std::string_view t = target;
+  return t.substr(0, t.find('?'));
+}
+
+std::string_view HttpRequest::query() const {
+  std::string_view t = target;
+  size_t q = t.find('?');
+  return q == std::string_view::npos ? std::string_view() : t.substr(q + 1);
+}
+
+std::string_view HttpRequest::header(std::string_view name) const {
+  for (const auto& [k, v] : headers) {
+    if (k.size() == name.size() &&
+        std::equal(k.begin(), k.end(), name.begin(), [](char a, char b) {
+          return a == std::tolower(static_cast<unsigned char>(b));
+        })) {
+      return v;
+    }
+  }
+  return {};
+}
+
+namespace {
+
+std::string ToString(beast::string_view s) { return std::string(s.data(), s.size()); }
+
+std::string Lower(std::string s) {
+  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return s;
+}
+
+std::string PeerSubject(SSL* ssl) {
+  X509* cert = SSL_get0_peer_certificate(ssl);
+  if (!cert) return "";
+  BIO* bio = BIO_new(BIO_s_mem());
+  if (!bio) return "";
+  X509_NAME_print_ex(bio, X509_get_subject_name(cert), 0, XN_FLAG_RFC2253);
+  char* data = nullptr;
+  long len = BIO_get_mem_data(bio, &data);
+  std::string out(data, len > 0 ? static_cast<size_t>(len) : 0);
+  BIO_free(bio);
+  return out;
+}
+
+bool IsParseError(const beast::error_code& ec) {
+  return ec.category() == http::make_error_code(http::error::bad_method).category() &&
+         ec != http::error::partial_message && ec != http::error::end_of_stream;
+}
+
+}  // namespace
+
+class SessionBase {
+ public:
+  virtual ~SessionBase() = default;
+  // Posted to the session's strand by Stop().
+  virtual void PostStop() = 0;
+};
+
+struct HttpServer::Impl {
+  HttpServerOptions options;
+  HttpHandler handler;
+  // Declared before the io_context: pending handlers destroyed with it still
+  // unregister their sessions here.
+  std::mutex mu;
+  std::condition_variable cv;
+  std::unordered_map<SessionBase*, std::weak_ptr<SessionBase>> sessions;
+  bool stopping = false;  // guarded by mu
+  bool stopped = false;   // guarded by mu
+  std::mutex stop_mu;     // one Stop() at a time
+  std::shared_ptr<asio::ssl::context> tls;
+  asio::io_context ioc;
+  tcp::acceptor acceptor{asio::make_strand(ioc)};
+  uint16_t port = 0;
+  std::vector<std::thread> threads;
+
+  void Accept();
+  // Registers a new session unless the server is stopping.
+  bool Register(const std::shared_ptr<SessionBase>& s) {
+    std::lock_guard lock(mu);
+    if (stopping) return false;
+    sessions.emplace(s.get(), s);
+    return true;
+  }
+  void Unregister(SessionBase* s) {
+    std::lock_guard lock(mu);
+    sessions.erase(s);
+    cv.notify_all();
+  }
+  HttpResponse ErrorResponse(int status, const std::string& message) const {
+    if (options.error_formatter) return options.error_formatter(status, message);
+    HttpResponse r;
+    r.status = status;
+    r.content_type = "text/plain; charset=utf-8";
+    r.body = message + "\n";
+    return r;
+  }
+};
+
+namespace {
+
+template <class Stream>
+class Session : public SessionBase, public std::enable_shared_from_this<Session<Stream>> {
+ public:
+  Session(HttpServer::Impl* server, Stream stream, std::string remote)
+      : server_(server), stream_(std::move(stream)), remote_(std::move(remote)) {}
+  ~Session() override { server_->Unregister(this); }
+
+  void Start() {
+    asio::dispatch(stream_.get_executor(), [self = this->shared_from_this()] { self->Begin(); });
+  }
+
+  void PostStop() override {
+    asio::post(stream_.get_executor(), [self = this->shared_from_this()] {
+      self->stop_ = true;
+      // Idle connections close now; a request being handled is answered first.
+      if (!self->in_request_) beast::get_lowest_layer(self->stream_).cancel();
+    });
+  }
+
+ private:
+  static constexpr bool kTls = !std::is_same_v<Stream, beast::tcp_stream>;
+
+  auto& Lowest() { return beast::get_lowest_layer(stream_); }
+
+  void Begin() {
+    if constexpr (kTls) {
+      Lowest().expires_after(server_->options.io_timeout);
+      stream_.async_handshake(asio::ssl::stream_base::server,
+                              [self = this->shared_from_this()](beast::error_code ec) {
+                                if (ec) return;  // bad client; nothing to answer
+                                self->client_subject_ = PeerSubject(self->stream_.native_handle());
+                                self->ReadHeader();
+                              });
+    } else {
+      ReadHeader();
+    }
+  }
+
+  void ReadHeader() {
+    if (stop_) return Close();
+    in_request_ = false;
+    parser_.emplace();
+    parser_->body_limit(server_->options.max_body_bytes);
+    parser_->header_limit(static_cast<std::uint32_t>(server_->options.max_header_bytes));
+    Lowest().expires_after(server_->options.idle_timeout);
+    http::async_read_header(stream_, buffer_, *parser_,
+                            [self = this->shared_from_this()](beast::error_code ec, size_t) {
+                              self->OnHeader(ec);
+                            });
+  }
+
+  void OnHeader(beast::error_code ec) {
+    if (ec) return OnReadError(ec);
+    in_request_ = true;
+    auto& req = parser_->get();
+    auto expect = req[http::field::expect];
+    if (Lower(ToString(expect)) == "100-continue") {
+      // curl waits a second for this before sending a body over 1 KiB.
+      continue_.emplace(http::status::continue_, req.version());
+      Lowest().expires_after(server_->options.io_timeout);
+      http::async_write(stream_, *continue_,
+                        [self = this->shared_from_this()](beast::error_code wec, size_t) {
+                          if (wec) return self->Close();
+                          self->ReadBody();
+                        });
+      return;
+    }
+    ReadBody();
+  }
+
+  void ReadBody() {
+    Lowest().expires_after(server_->options.io_timeout);
+    http::async_read(stream_, buffer_, *parser_, [self = this->shared_from_this()](beast::error_code ec, size_t) {
+      if (ec) return self->OnReadError(ec);
+      self->Handle();
+    });
+  }
+
+  void OnReadError(beast::error_code ec) {
+    if (ec == http::error::body_limit) {
+      return SendError(413, "request body is larger than the limit of " +
+                                std::to_string(server_->options.max_body_bytes) + " bytes");
+    }
+    if (ec == http::error::header_limit) {
+      return SendError(431, "request headers are larger than the limit of " +
+                                std::to_string(server_->options.max_header_bytes) + " bytes");
+    }
+    if (IsParseError(ec)) return SendError(400, "malformed HTTP request: " + ec.message());
+    Close();  // end of stream, timeout, reset, or Stop()
+  }
+
+  void Handle() {
+    auto& req = parser_->get();
+    HttpRequest request;
+    request.method = ToString(req.method_string());
+    request.target = ToString(req.target());
+    for (const auto& f : req) {
+      request.headers.emplace_back(Lower(ToString(f.name_string())), ToString(f.value()));
+    }
+    request.body = std::move(req.body());
+    request.remote_address = remote_;
+    request.client_subject = client_subject_;
+    HttpResponse response;
+    try {
+      response = server_->handler(request);
+    } catch (const std::exception& e) {
+      response = server_->ErrorResponse(500, std::string("internal error: ") + e.what());
+    } catch (...) {
+      response = server_->ErrorResponse(500, "internal error");
+    }
+    bool keep_alive = req.keep_alive() && !stop_;
+    Write(std::move(response), keep_alive, req.version());
+  }
+
+  void SendError(int status, const std::string& message) {
+    Write(server_->ErrorResponse(status, message), false, 11);
+  }
+
+  void Write(HttpResponse r, bool keep_alive, unsigned version) {
+    in_request_ = true;
+    res_ = {};
+    res_.version(version);
+    res_.result(static_cast<unsigned>(r.status));
+    res_.set(http::field::server, "trustplane");
+    if (!r.content_type.empty()) res_.set(http::field::content_type, r.content_type);
+    for (auto& [k, v] : r.headers) res_.set(k, v);
+    res_.body() = std::move(r.body);
+    res_.keep_alive(keep_alive);
+    res_.prepare_payload();
+    Lowest().expires_after(server_->options.io_timeout);
+    http::async_write(stream_, res_, [self = this->shared_from_this()](beast::error_code ec, size_t) {
+      if (ec || !self->res_.keep_alive()) return self->Close();
+      self->ReadHeader();
+    });
+  }
+
+  void Close() {
+    in_request_ = false;
+    Lowest().expires_after(std::chrono::seconds(2));
+    if constexpr (kTls) {
+      stream_.async_shutdown([self = this->shared_from_this()](beast::error_code) {
+        beast::error_code ignored;
+        self->Lowest().socket().close(ignored);
+      });
+    } else {
+      beast::error_code ignored;
+      Lowest().socket().shutdown(tcp::socket::shutdown_send, ignored);
+      // Drain what the client still sends (an unread body) until it closes,
+      // so our last response is not lost to a reset.
+      Drain();
+    }
+  }
+
+  void Drain() {
+    Lowest().async_read_some(asio::buffer(scratch_),
+                             [self = this->shared_from_this()](beast::error_code ec, size_t) {
+                               if (!ec) return self->Drain();
+                               beast::error_code ignored;
+                               self->Lowest().socket().close(ignored);
+                             });
+  }
+
+  HttpServer::Impl* server_;
+  Stream stream_;
+  std::string remote_;
+  std::string client_subject_;
+  beast::flat_buffer buffer_;
+  std::optional<http::request_parser<http::string_body>> parser_;
+  std::optional<http::response<http::empty_body>> continue_;
+  http::response<http::string_body> res_;
+  char scratch_[4096];
+  bool in_request_ = false;
+  bool stop_ = false;
+};
+
+}  // namespace
+
+void HttpServer::Impl::Accept() {
+  acceptor.async_accept(asio::make_strand(ioc), [this](beast::error_code ec, tcp::socket socket) {
+    if (ec == asio::error::operation_aborted || !acceptor.is_open()) return;
+    if (!ec) {
+      beast::error_code rec;
+      auto ep = socket.remote_endpoint(rec);
+      std::string remote = rec ? "" : ep.address().to_string() + ":" + std::to_string(ep.port());
+      std::shared_ptr<SessionBase> session;
+      if (tls) {
+        auto s = std::make_shared<Session<beast::ssl_stream<beast::tcp_stream>>>(
+            this, beast::ssl_stream<beast::tcp_stream>(std::move(socket), *tls), std::move(remote));
+        if (Register(s)) s->Start();
+      } else {
+        auto s = std::make_shared<Session<beast::tcp_stream>>(this, beast::tcp_stream(std::move(socket)),
+                                                              std::move(remote));
+        if (Register(s)) s->Start();
+      }
+    }
+    Accept();  // transient errors (EMFILE, ...) do not stop the server
+  });
+}
+
+Result<std::unique_ptr<HttpServer>> HttpServer::Start(HttpServerOptions options, HttpHandler handler) {
+  auto impl = std::make_shared<Impl>();
+  impl->options = std::move(options);
+  impl->handler = std::move(handler);
+  const auto& o = impl->options;
+  if (o.tls) {
+    TP_ASSIGN_OR_RETURN(impl->tls, MakeTlsServerContext(*o.tls));
+  }
+  beast::error_code ec;
+  auto address = asio::ip::make_address(o.address, ec);
+  if (ec) return Status::InvalidArgument("listen address '" + o.address + "' is not an IP address");
+  tcp::endpoint endpoint(address, o.port);
+  auto& acc = impl->acceptor;
+  acc.open(endpoint.protocol(), ec);
+  if (!ec) acc.set_option(asio::socket_base::reuse_address(true), ec);
+  if (!ec) acc.bind(endpoint, ec);
+  if (ec) {
+    const std::string where = o.address + ":" + std::to_string(o.port);
+    if (ec == asio::error::address_in_use) return Status::Conflict(where + " is already in use");
+    return Status::InvalidArgument("cannot bind " + where + ": " + ec.message());
+  }
+  acc.listen(asio::socket_base::max_listen_connections, ec);
+  if (ec) return Status::Internal("listen: " + ec.message());
+  impl->port = acc.local_endpoint().port();
+  impl->Accept();
+  int n = o.threads > 0 ? o.threads : static_cast<int>(std::thread::hardware_concurrency());
+  if (n <= 0) n = 1;
+  for (int i = 0; i < n; ++i) {
+    impl->threads.emplace_back([raw = impl.get()] { raw->ioc.run(); });
+  }
+  return std::unique_ptr<HttpServer>(new HttpServer(std::move(impl)));
+}
+
+HttpServer::~HttpServer() { Stop(); }
+
+uint16_t HttpServer::port() const { return impl_->port; }
+bool HttpServer::tls() const { return impl_->tls != nullptr; }
+
+void HttpServer::Stop() {
+  std::lock_guard stop_lock(impl_->stop_mu);
+  std::vector<std::shared_ptr<SessionBase>> live;
+  {
+    std::lock_guard lock(impl_->mu);
+    if (impl_->stopped) return;
+    impl_->stopping = true;
+    for (auto& [raw, weak] : impl_->sessions) {
+      if (auto s = weak.lock()) live.push_back(std::move(s));
+    }
+  }
+  asio::post(impl_->acceptor.get_executor(), [impl = impl_.get()] {
+    beast::error_code ignored;
+    impl->acceptor.close(ignored);
+  });
+  for (auto& s : live) s->PostStop();
+  live.clear();  // the sessions' own handlers keep them alive
+  {
+    std::unique_lock lock(impl_->mu);
+    impl_->cv.wait_for(lock, impl_->options.drain_timeout, [&] { return impl_->sessions.empty(); });
+  }
+  impl_->ioc.stop();
+  for (auto& t : impl_->threads) t.join();
+  impl_->threads.clear();
+  std::lock_guard lock(impl_->mu);
+  impl_->stopped = true;
+  impl_->cv.notify_all();
+}
+
+void HttpServer::Wait() {
+  std::unique_lock lock(impl_->mu);
+  impl_->cv.wait(lock, [&] { return impl_->stopped; });
+}
+
+}  // namespace trustplane::net

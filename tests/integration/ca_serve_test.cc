@@ -1,0 +1,252 @@
+// `trustplane ca serve` as a drop-in for `cfssl serve`: started with cfssl's
+// single-dash flags, driven by curl, openssl and (when installed) Debian's
+// own cfssl client in -remote and auth_remote mode.
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <fstream>
+#include <thread>
+
+#include "cli_fixture.h"
+#include "trustplane/base/encoding.h"
+
+namespace trustplane::testing {
+namespace {
+
+constexpr char kAuthKey[] = "0123456789ABCDEF0123456789ABCDEF";
+
+bool HaveProgram(const std::string& name) {
+  return RunProcess({"sh", "-c", "command -v " + name}).exit_code == 0;
+}
+
+class CaServeTest : public CliTest {
+ protected:
+  void SetUp() override {
+    CliTest::SetUp();
+    // `ca serve --help` would print the group's help when the verb is missing.
+    if (Tp({"ca", "--help"}).out.find("\n  serve ") == std::string::npos) {
+      GTEST_SKIP() << "`trustplane ca serve` is not registered in this binary";
+    }
+    Write("ca.json", R"({"CN": "Serve Test Root", "ca": {"expiry": "87600h"}})");
+    auto ca = Tp({"ca", "init", Stem("ca.json"), "--bare", Stem("ca")});
+    ASSERT_EQ(ca.exit_code, 0) << ca.err;
+    Write("config.json", std::string(R"({"signing": {
+        "default": {"expiry": "168h", "usages": ["signing", "key encipherment", "server auth", "client auth"]},
+        "profiles": {
+          "client": {"usages": ["signing", "key encipherment", "client auth"], "expiry": "8760h"},
+          "authed": {"usages": ["signing", "client auth"], "expiry": "720h", "auth_key": "key1"}}},
+        "auth_keys": {"key1": {"type": "standard", "key": ")") + kAuthKey + R"("}}})");
+    Write("db.json", R"({"driver": "sqlite3", "data_source": ")" + Stem("certs.db") + R"("})");
+    Write("csr.json", R"({"CN": "svc-remote", "hosts": ["svc.example.com"]})");
+  }
+
+  void TearDown() override { StopServer(); }
+
+  std::string Stem(const std::string& name) const { return dir().Join("files/" + name); }
+
+  // Starts the server with cfssl's flag spelling (`dash` = "-" or "--") and
+  // waits, bounded, until it has written its port.
+  void StartServer(const std::string& dash = "-", std::vector<std::string> extra = {}) {
+    std::vector<std::string> argv = {TRUSTPLANE_BIN, "--home", home(), "ca", "serve",
+                                     dash + "address", "127.0.0.1", dash + "port", "0",
+                                     dash + "ca", Stem("ca.pem"), dash + "ca-key", Stem("ca-key.pem"),
+                                     dash + "config", Stem("config.json"), dash + "db-config", Stem("db.json"),
+                                     dash + "responder", Stem("ca.pem"), dash + "responder-key", Stem("ca-key.pem"),
+                                     "--port-file", Stem("port")};
+    argv.insert(argv.end(), extra.begin(), extra.end());
+    pid_ = SpawnProcess(argv);
+    ASSERT_GT(pid_, 0);
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+    while (std::chrono::steady_clock::now() < deadline) {
+      std::ifstream in(Stem("port"));
+      if (in >> port_ && port_ > 0) return;
+      int status = 0;
+      if (waitpid(pid_, &status, WNOHANG) == pid_) {
+        pid_ = -1;
+        FAIL() << "trustplane ca serve exited early (status " << status << ")";
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    FAIL() << "trustplane ca serve did not start listening within 30s";
+  }
+
+  // SIGTERM, then a bounded wait; returns the exit code (-1: had to be killed).
+  int StopServer() {
+    if (pid_ <= 0) return -1;
+    kill(pid_, SIGTERM);
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+    int status = 0;
+    while (std::chrono::steady_clock::now() < deadline) {
+      if (waitpid(pid_, &status, WNOHANG) == pid_) {
+        pid_ = -1;
+        return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    kill(pid_, SIGKILL);
+    waitpid(pid_, &status, 0);
+    pid_ = -1;
+    return -1;
+  }
+
+  std::string Url(const std::string& path) const { return "http://127.0.0.1:" + std::to_string(port_) + path; }
+
+  ProcessResult Curl(const std::vector<std::string>& args) const {
+    std::vector<std::string> argv = {"curl", "-sS", "--max-time", "20"};
+    argv.insert(argv.end(), args.begin(), args.end());
+    return RunProcess(argv);
+  }
+  nlohmann::json PostJson(const std::string& endpoint, const std::string& body) const {
+    const std::string file = Write("body-" + endpoint + ".json", body);
+    auto r = Curl({"-H", "Content-Type: application/json", "--data-binary", "@" + file, Url("/api/v1/cfssl/" + endpoint)});
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    try {
+      return nlohmann::json::parse(r.out);
+    } catch (const std::exception&) {
+      ADD_FAILURE() << "not JSON: " << r.out;
+      return nullptr;
+    }
+  }
+  ProcessResult Openssl(const std::vector<std::string>& args, const std::string& stdin_data = "") const {
+    std::vector<std::string> argv = {"openssl"};
+    argv.insert(argv.end(), args.begin(), args.end());
+    return RunProcess(argv, {}, stdin_data);
+  }
+  ProcessResult Cfssl(const std::vector<std::string>& args) const {
+    std::vector<std::string> argv = {"timeout", "30", "cfssl"};
+    argv.insert(argv.end(), args.begin(), args.end());
+    return RunProcess(argv);
+  }
+  // The certificate of cfssl gencert's JSON output, written to `name`.
+  std::string CertFromCfsslJson(const std::string& out, const std::string& name) const {
+    auto j = nlohmann::json::parse(out);
+    return Write(name, j["cert"].get<std::string>());
+  }
+  std::string OcspStatus(const std::string& leaf) const {
+    auto r = Openssl({"ocsp", "-issuer", Stem("ca.pem"), "-cert", leaf, "-CAfile", Stem("ca.pem"), "-url", Url("/ocsp"),
+                      "-timeout", "20"});
+    return r.out + r.err;
+  }
+
+  pid_t pid_ = -1;
+  int port_ = 0;
+};
+
+TEST_F(CaServeTest, SignsForCurlWithCfsslsEnvelopeAndStopsCleanlyOnSigterm) {
+  StartServer("-");
+  auto health = Curl({Url("/api/v1/cfssl/health")});
+  EXPECT_EQ(nlohmann::json::parse(health.out)["result"]["healthy"], true) << health.out;
+
+  auto req = Openssl({"req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout",
+                      Stem("curl-key.pem"), "-subj", "/CN=curl-client"});
+  ASSERT_EQ(req.exit_code, 0) << req.err;
+  auto signed_env = PostJson("sign", nlohmann::json{{"certificate_request", req.out}, {"profile", "client"}}.dump());
+  ASSERT_TRUE(signed_env["success"].get<bool>()) << signed_env.dump();
+  const std::string leaf = Write("curl-leaf.pem", signed_env["result"]["certificate"].get<std::string>());
+  auto verify = Openssl({"verify", "-CAfile", Stem("ca.pem"), leaf});
+  EXPECT_EQ(verify.exit_code, 0) << verify.out << verify.err;
+
+  // Errors a client can act on, each in the envelope with its own message.
+  auto bad_json = PostJson("sign", "{\"certificate_request\": ");
+  EXPECT_EQ(bad_json["errors"][0]["code"], 400);
+  EXPECT_NE(bad_json["errors"][0]["message"].get<std::string>().find("Unable to parse sign request"), std::string::npos);
+  auto unknown = PostJson("sign", nlohmann::json{{"certificate_request", req.out}, {"profile", "nope"}}.dump());
+  EXPECT_EQ(unknown["errors"][0]["code"], 5400);
+  auto needs_auth = PostJson("sign", nlohmann::json{{"certificate_request", req.out}, {"profile", "authed"}}.dump());
+  EXPECT_NE(needs_auth["errors"][0]["message"].get<std::string>().find("authentication required"), std::string::npos);
+
+  Write("big.json", "{\"certificate_request\": \"" + std::string(2 << 20, 'a') + "\"}");
+  auto big = Curl({"-w", "\\n%{http_code}", "--data-binary", "@" + Stem("big.json"), Url("/api/v1/cfssl/sign")});
+  EXPECT_NE(big.out.find("\"code\":413"), std::string::npos) << big.out.substr(0, 300);
+  EXPECT_NE(big.out.find("\n413"), std::string::npos);
+
+  EXPECT_EQ(StopServer(), 0);
+  EXPECT_NE(Curl({Url("/api/v1/cfssl/health")}).exit_code, 0);
+}
+
+TEST_F(CaServeTest, TakesDoubleDashFlagsAndServesOcspAndTheDerCrl) {
+  StartServer("--");
+  auto issued = PostJson("newcert", R"({"request": {"CN": "ocsp-leaf", "hosts": ["o.example.com"]}, "profile": "client"})");
+  ASSERT_TRUE(issued["success"].get<bool>()) << issued.dump();
+  const std::string leaf = Write("ocsp-leaf.pem", issued["result"]["certificate"].get<std::string>());
+  EXPECT_NE(OcspStatus(leaf).find(leaf + ": good"), std::string::npos) << OcspStatus(leaf);
+
+  // A revocation made by the CLI against the same certdb shows at once.
+  auto serial = Openssl({"x509", "-in", leaf, "-noout", "-serial"});
+  const std::string hex = serial.out.substr(serial.out.find('=') + 1, 40);
+  auto aki = Openssl({"x509", "-in", Stem("ca.pem"), "-noout", "-ext", "subjectKeyIdentifier"});
+  const std::string key_id = aki.out.substr(aki.out.find('\n') + 1);
+  auto revoke = Tp({"ca", "revoke", "0x" + hex, "--aki", key_id, "--reason", "keyCompromise", "--db-config",
+                    Stem("db.json")});
+  ASSERT_EQ(revoke.exit_code, 0) << revoke.err;
+  const std::string status = OcspStatus(leaf);
+  EXPECT_NE(status.find(leaf + ": revoked"), std::string::npos) << status;
+  EXPECT_NE(status.find("keyCompromise"), std::string::npos) << status;
+
+  auto crl = Curl({"-o", Stem("ca.crl"), Url("/crl")});
+  ASSERT_EQ(crl.exit_code, 0) << crl.err;
+  auto text = Openssl({"crl", "-inform", "DER", "-in", Stem("ca.crl"), "-noout", "-text"});
+  ASSERT_EQ(text.exit_code, 0) << text.err;
+  std::string upper = hex;
+  for (char& c : upper) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  EXPECT_NE(text.out.find(upper), std::string::npos) << text.out;
+}
+
+TEST_F(CaServeTest, ServesTheApiOverMutualTls) {
+  // Server and client certificates from the CA itself.
+  for (const std::string name : {"tls-server", "tls-client"}) {
+    Write(name + ".json", R"({"CN": ")" + name + R"(", "hosts": ["127.0.0.1", "localhost"]})");
+    auto r = Tp({"ca", "gencert", "--ca", Stem("ca.pem"), "--ca-key", Stem("ca-key.pem"), Stem(name + ".json"),
+                 "--bare", Stem(name)});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+  }
+  StartServer("-", {"-tls-cert", Stem("tls-server.pem"), "-tls-key", Stem("tls-server-key.pem"), "-mutual-tls-ca",
+                    Stem("ca.pem")});
+  const std::string url = "https://127.0.0.1:" + std::to_string(port_) + "/api/v1/cfssl/info";
+  auto with_cert = Curl({"--cacert", Stem("ca.pem"), "--cert", Stem("tls-client.pem"), "--key",
+                         Stem("tls-client-key.pem"), "--data-binary", "{}", url});
+  ASSERT_EQ(with_cert.exit_code, 0) << with_cert.err;
+  auto info = nlohmann::json::parse(with_cert.out);
+  EXPECT_EQ(info["result"]["certificate"], ReadFile(Stem("ca.pem"))) << with_cert.out;
+  EXPECT_NE(Curl({"--cacert", Stem("ca.pem"), "--data-binary", "{}", url}).exit_code, 0);
+  EXPECT_EQ(Curl({"--data-binary", "{}", Url("/api/v1/cfssl/info")}).out.find("\"success\":true"), std::string::npos);
+}
+
+TEST_F(CaServeTest, DebiansCfsslClientGetsCertificatesRemotelyAndWithAuthRemote) {
+  if (!HaveProgram("cfssl")) GTEST_SKIP() << "cfssl is not installed (Debian package golang-cfssl)";
+  StartServer("-");
+  const std::string remote = "localhost:" + std::to_string(port_);  // the old client mis-parses IP:PORT
+  auto plain = Cfssl({"gencert", "-remote", remote, "-profile", "client", Stem("csr.json")});
+  ASSERT_EQ(plain.exit_code, 0) << plain.err;
+  const std::string leaf = CertFromCfsslJson(plain.out, "remote-leaf.pem");
+  EXPECT_EQ(Openssl({"verify", "-CAfile", Stem("ca.pem"), leaf}).exit_code, 0);
+  auto subject = Openssl({"x509", "-in", leaf, "-noout", "-subject", "-ext", "extendedKeyUsage"});
+  EXPECT_NE(subject.out.find("svc-remote"), std::string::npos) << subject.out;
+  EXPECT_NE(subject.out.find("Client Authentication"), std::string::npos) << subject.out;
+
+  auto client_config = [&](const std::string& key) {
+    const std::string auth = R"({"auth_remote": {"remote": "ca", "auth_key": "key1"}})";
+    return R"({"signing": {"default": )" + auth + R"(, "profiles": {"authed": )" + auth + R"(}},
+               "auth_keys": {"key1": {"type": "standard", "key": ")" + key + R"("}},
+               "remotes": {"ca": ")" + remote + R"("}})";
+  };
+  Write("client.json", client_config(kAuthKey));
+  auto authed = Cfssl({"gencert", "-config", Stem("client.json"), "-profile", "authed", Stem("csr.json")});
+  ASSERT_EQ(authed.exit_code, 0) << authed.err;
+  EXPECT_EQ(Openssl({"verify", "-CAfile", Stem("ca.pem"), CertFromCfsslJson(authed.out, "auth-leaf.pem")}).exit_code, 0);
+
+  Write("wrong.json", client_config("00000000000000000000000000000000"));
+  auto wrong = Cfssl({"gencert", "-config", Stem("wrong.json"), "-profile", "authed", Stem("csr.json")});
+  EXPECT_NE(wrong.exit_code, 0);
+  EXPECT_NE(wrong.err.find("invalid token"), std::string::npos) << wrong.err;
+
+  // Without a token the authed profile is refused on the plain path too.
+  auto unauthenticated = Cfssl({"gencert", "-remote", remote, "-profile", "authed", Stem("csr.json")});
+  EXPECT_NE(unauthenticated.exit_code, 0);
+  EXPECT_NE(unauthenticated.err.find("authentication required"), std::string::npos) << unauthenticated.err;
+}
+
+}  // namespace
+}  // namespace trustplane::testing
