@@ -7,6 +7,9 @@
 #include <cstdlib>
 #include <iostream>
 
+#include "cfssl_flags.h"
+#include "cmd_gateway.h"
+#include "cmd_serve.h"
 #include "context.h"
 
 namespace trustplane::cli {
@@ -63,6 +66,10 @@ int Run(int argc, char** argv) {
   RegisterAuditCommands(app, ctx);
   RegisterRenewCommand(app, ctx);
   RegisterCaCommands(app, ctx);
+  RegisterKeysCommands(app, ctx);
+  RegisterGatewayCommands(app, ctx);
+  RegisterServeCommand(app, ctx);
+  NormalizeCfsslFlags(argc, argv);
   try {
     app.parse(argc, argv);
   } catch (const CLI::Success& e) {

@@ -1,0 +1,61 @@
+// BackendPool: idle keep-alive connections to the backends, per event loop
+// (a worker's connections never cross threads, so no locks). Connections are
+// reused most-recent first; one idle longer than max_idle is closed instead.
+// A pooled connection may have been closed by the backend meanwhile: the
+// caller retries once on a fresh one when a reused connection fails before
+// any response byte arrives.
+#pragma once
+
+// clang-format off
+// Boost 1.74's awaitable.hpp uses std::exchange without including <utility>.
+#include <utility>
+// clang-format on
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/beast/core/error.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <chrono>
+#include <map>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "trustplane/gateway/gateway_config.h"
+
+namespace trustplane::gateway {
+
+class BackendPool {
+ public:
+  BackendPool(boost::asio::io_context& io, size_t max_idle_per_backend,
+              std::chrono::seconds max_idle)
+      : io_(io), max_idle_per_backend_(max_idle_per_backend), max_idle_(max_idle) {}
+
+  struct Lease {
+    std::unique_ptr<boost::beast::tcp_stream> stream;
+    bool reused = false;
+  };
+  // A pooled connection (unless fresh) or a new one (resolve + connect
+  // within timeout). On failure ec is set and the lease is empty.
+  boost::asio::awaitable<Lease> Acquire(const HostPort& backend, std::chrono::seconds timeout,
+                                        boost::beast::error_code& ec, bool fresh = false);
+  // Returns a connection whose last response was read completely and allowed
+  // keep-alive.
+  void Release(const HostPort& backend, std::unique_ptr<boost::beast::tcp_stream> stream);
+  // Closes every idle connection (shutdown).
+  void Clear() { idle_.clear(); }
+
+ private:
+  struct Idle {
+    std::unique_ptr<boost::beast::tcp_stream> stream;
+    std::chrono::steady_clock::time_point since;
+  };
+  static std::string Key(const HostPort& b) { return b.host + "|" + std::to_string(b.port); }
+
+  boost::asio::io_context& io_;
+  size_t max_idle_per_backend_;
+  std::chrono::seconds max_idle_;
+  std::map<std::string, std::vector<Idle>> idle_;
+};
+
+}  // namespace trustplane::gateway

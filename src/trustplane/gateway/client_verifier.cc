@@ -1,0 +1,242 @@
+#include "trustplane/gateway/client_verifier.h"
+
+#include <openssl/x509.h>
+
+#include <algorithm>
+#include <limits>
+
+#include "trustplane/base/digest.h"
+#include "trustplane/base/time.h"
+
+namespace trustplane::gateway {
+namespace {
+
+// Ticket app data for a session whose client sent no certificate.
+constexpr std::string_view kNoCertificate = "none";
+// For a session whose chain failed: never a cache key, so never resumed.
+constexpr std::string_view kUnverified = "unverified";
+
+int ConnectionIndex() {
+  static const int index = SSL_get_ex_new_index(0, nullptr, nullptr, nullptr, nullptr);
+  return index;
+}
+
+ConnectionTrust* ConnectionOf(SSL* ssl) {
+  return static_cast<ConnectionTrust*>(SSL_get_ex_data(ssl, ConnectionIndex()));
+}
+
+bool DerOf(X509* cert, std::string& out) {
+  const int n = i2d_X509(cert, nullptr);
+  if (n <= 0) return false;
+  out.resize(static_cast<size_t>(n));
+  auto* p = reinterpret_cast<unsigned char*>(out.data());
+  return i2d_X509(cert, &p) == n;
+}
+
+void Apply(const VerifiedChain& v, ConnectionTrust* conn) {
+  conn->outcome.leaf = v.leaf;
+  conn->outcome.presented = v.presented;
+  conn->outcome.chain_verified = true;
+  conn->outcome.error.clear();
+  conn->tenants = v.tenants;
+  conn->detail.clear();
+}
+
+std::string TicketData(SSL_SESSION* session) {
+  void* data = nullptr;
+  size_t len = 0;
+  if (SSL_SESSION_get0_ticket_appdata(session, &data, &len) != 1 || data == nullptr) return "";
+  return std::string(static_cast<const char*>(data), len);
+}
+
+}  // namespace
+
+ClientVerifier::ClientVerifier(const TrustSnapshotHolder& trust, ClientValidation mode,
+                               std::string config_digest, size_t cache_capacity)
+    : trust_(trust),
+      mode_(mode),
+      config_digest_(std::move(config_digest)),
+      cache_(std::make_shared<VerifiedChainCache>(cache_capacity)) {}
+
+ClientVerifier::ClientVerifier(const TrustSnapshotHolder& trust, ClientValidation mode,
+                               std::string config_digest, std::shared_ptr<VerifiedChainCache> cache)
+    : trust_(trust), mode_(mode), config_digest_(std::move(config_digest)), cache_(std::move(cache)) {}
+
+void ClientVerifier::Install(SSL_CTX* ctx) {
+  int verify = SSL_VERIFY_PEER;
+  if (mode_ == ClientValidation::kRejectInvalid) verify |= SSL_VERIFY_FAIL_IF_NO_PEER_CERT;
+  SSL_CTX_set_verify(ctx, verify, nullptr);
+  SSL_CTX_set_cert_verify_callback(ctx, &ClientVerifier::VerifyCallback, this);
+  SSL_CTX_set_session_ticket_cb(ctx, &ClientVerifier::GenerateTicket,
+                                &ClientVerifier::DecryptTicket, this);
+}
+
+void ClientVerifier::Prepare(SSL* ssl, ConnectionTrust* conn) const {
+  conn->snapshot = trust_.Current();
+  SSL_set_ex_data(ssl, ConnectionIndex(), conn);
+  // A session resumes only under the trust set and configuration that
+  // admitted it: OpenSSL refuses a session whose context differs.
+  const std::string sid = Sha256(conn->snapshot->digest() + "\n" + config_digest_);
+  SSL_set_session_id_context(
+      ssl, reinterpret_cast<const unsigned char*>(sid.data()),
+      static_cast<unsigned>(std::min<size_t>(sid.size(), SSL_MAX_SID_CTX_LENGTH)));
+}
+
+int ClientVerifier::VerifyCallback(X509_STORE_CTX* store_ctx, void* arg) {
+  auto* self = static_cast<ClientVerifier*>(arg);
+  auto* ssl = static_cast<SSL*>(
+      X509_STORE_CTX_get_ex_data(store_ctx, SSL_get_ex_data_X509_STORE_CTX_idx()));
+  ConnectionTrust* conn = ssl ? ConnectionOf(ssl) : nullptr;
+  if (conn == nullptr || !conn->snapshot) {
+    X509_STORE_CTX_set_error(store_ctx, X509_V_ERR_APPLICATION_VERIFICATION);
+    return 0;
+  }
+  // OpenSSL hands over the chain as sent, leaf first.
+  STACK_OF(X509)* sent = X509_STORE_CTX_get0_untrusted(store_ctx);
+  std::vector<std::string> ders;
+  bool encoded = sent != nullptr && sk_X509_num(sent) > 0;
+  for (int i = 0; encoded && i < sk_X509_num(sent); ++i) {
+    ders.emplace_back();
+    encoded = DerOf(sk_X509_value(sent, i), ders.back());
+  }
+  if (!encoded) {
+    X509* leaf = X509_STORE_CTX_get0_cert(store_ctx);
+    ders.assign(1, std::string());
+    if (leaf == nullptr || !DerOf(leaf, ders[0])) ders.clear();
+  }
+  if (ders.empty()) {
+    conn->verify_ran = true;
+    conn->outcome.error = "client_cert_validation_failed";
+    conn->detail = "the client certificate could not be encoded";
+  } else {
+    self->VerifyChain(ders, conn);
+  }
+  if (conn->outcome.chain_verified ||
+      self->mode_ == ClientValidation::kAllowInvalidOrMissingClientCert) {
+    X509_STORE_CTX_set_error(store_ctx, X509_V_OK);
+    return 1;
+  }
+  X509_STORE_CTX_set_error(store_ctx, X509_V_ERR_CERT_REJECTED);
+  return 0;
+}
+
+void ClientVerifier::VerifyChain(const std::vector<std::string>& ders, ConnectionTrust* conn) {
+  conn->verify_ran = true;
+  conn->chain_key = ChainKey(ders);
+  const TrustSnapshot& snap = *conn->snapshot;
+  const UnixSeconds now = NowUnix();
+  if (auto hit = cache_->Find(conn->chain_key, snap.generation(), now)) {
+    Apply(*hit, conn);
+    conn->cache_hit = true;
+    return;
+  }
+  conn->outcome.chain_verified = false;
+  auto leaf = x509::Certificate::FromDer(ders[0]);
+  if (!leaf.ok()) {
+    conn->outcome.error = "client_cert_validation_failed";
+    conn->detail = "client certificate: " + leaf.status().message();
+    return;
+  }
+  conn->outcome.leaf = *leaf;
+  conn->outcome.presented.clear();
+  for (size_t i = 1; i < ders.size(); ++i) {
+    auto c = x509::Certificate::FromDer(ders[i]);
+    if (!c.ok()) {
+      conn->outcome.error = "client_cert_validation_failed";
+      conn->detail = "presented certificate " + std::to_string(i) + ": " + c.status().message();
+      return;
+    }
+    conn->outcome.presented.push_back(std::move(c).value());
+  }
+  if (snap.content().anchors.empty() && snap.content().allowlisted.empty()) {
+    conn->outcome.error = "client_cert_validation_not_performed";
+    conn->detail = "the trust set is empty: nothing to validate against";
+    return;
+  }
+  x509::VerifyOptions options = snap.options();
+  options.at = now;
+  x509::VerifyResult result = snap.verifier().Verify(*leaf, conn->outcome.presented, options);
+  if (!result.ok) {
+    conn->outcome.error = result.error;
+    conn->detail = result.detail;
+    return;
+  }
+  conn->outcome.chain_verified = true;
+  conn->outcome.error.clear();
+  conn->tenants = snap.VouchingTenants(result);
+
+  UnixSeconds from = std::numeric_limits<UnixSeconds>::min();
+  UnixSeconds until = std::numeric_limits<UnixSeconds>::max();
+  // The load balancer accepts allowlisted certificates whatever their dates.
+  if (!result.via_allowlist) {
+    for (const auto& c : result.chain) {
+      from = std::max(from, c.not_before());
+      until = std::min(until, c.not_after());
+    }
+  }
+  auto entry = std::make_shared<const VerifiedChain>(
+      VerifiedChain{*leaf, conn->outcome.presented, std::move(result), conn->tenants, from, until});
+  cache_->Insert(conn->chain_key, snap.generation(), std::move(entry));
+}
+
+int ClientVerifier::GenerateTicket(SSL* ssl, void*) {
+  ConnectionTrust* conn = ConnectionOf(ssl);
+  SSL_SESSION* session = SSL_get_session(ssl);
+  if (conn == nullptr || session == nullptr) return 1;
+  // A resumed session already carries the key of the chain that admitted it.
+  if (SSL_session_reused(ssl) == 1) return 1;
+  std::string_view data = kUnverified;
+  if (!conn->verify_ran) data = kNoCertificate;
+  if (conn->outcome.chain_verified && !conn->chain_key.empty()) data = conn->chain_key;
+  return SSL_SESSION_set1_ticket_appdata(session, data.data(), data.size());
+}
+
+SSL_TICKET_RETURN ClientVerifier::DecryptTicket(SSL* ssl, SSL_SESSION* session,
+                                                const unsigned char*, size_t,
+                                                SSL_TICKET_STATUS status, void* arg) {
+  auto* self = static_cast<ClientVerifier*>(arg);
+  if (status != SSL_TICKET_SUCCESS && status != SSL_TICKET_SUCCESS_RENEW) {
+    return SSL_TICKET_RETURN_IGNORE_RENEW;
+  }
+  ConnectionTrust* conn = ConnectionOf(ssl);
+  if (conn == nullptr || !conn->snapshot) return SSL_TICKET_RETURN_IGNORE_RENEW;
+  const std::string data = TicketData(session);
+  bool usable = false;
+  if (data == kNoCertificate) {
+    usable = self->mode_ == ClientValidation::kAllowInvalidOrMissingClientCert;
+  } else if (!data.empty() && data != kUnverified) {
+    // Only a chain verified under this very trust set, still within its dates.
+    usable = self->cache_->Find(data, conn->snapshot->generation(), NowUnix()) != nullptr;
+  }
+  if (!usable) return SSL_TICKET_RETURN_IGNORE_RENEW;
+  return status == SSL_TICKET_SUCCESS_RENEW ? SSL_TICKET_RETURN_USE_RENEW : SSL_TICKET_RETURN_USE;
+}
+
+Status ClientVerifier::Finish(SSL* ssl, ConnectionTrust* conn) {
+  conn->resumed = SSL_session_reused(ssl) == 1;
+  if (conn->resumed && !conn->verify_ran) {
+    const std::string data = TicketData(SSL_get_session(ssl));
+    if (data != kNoCertificate) {
+      auto hit = cache_->Find(data, conn->snapshot->generation(), NowUnix());
+      if (hit) {
+        Apply(*hit, conn);
+        conn->cache_hit = true;
+        conn->chain_key = data;
+      } else {
+        // Evicted between the ticket check and now: the session cannot be
+        // tied to a verified chain any more.
+        conn->outcome.leaf.reset();
+        conn->outcome.chain_verified = false;
+        conn->outcome.error = "client_cert_validation_failed";
+        conn->detail = "resumed session's chain is no longer verified";
+      }
+    }
+  }
+  if (mode_ == ClientValidation::kRejectInvalid && !conn->outcome.chain_verified) {
+    return Status::Policy(conn->outcome.error.empty() ? "client_cert_not_provided"
+                                                      : conn->outcome.error);
+  }
+  return Status::Ok();
+}
+
+}  // namespace trustplane::gateway

@@ -1,0 +1,84 @@
+// ClientVerifier: the gateway's client-certificate check inside the TLS
+// handshake. It replaces OpenSSL's own chain building
+// (SSL_CTX_set_cert_verify_callback) with x509::ChainVerifier over the trust
+// snapshot the connection was bound to, with the load balancer's modes:
+//   REJECT_INVALID                        no or invalid certificate fails the
+//                                         handshake (no HTTP response);
+//   ALLOW_INVALID_OR_MISSING_CLIENT_CERT  the handshake completes and the
+//                                         outcome travels in the headers.
+// OpenSSL checks CertificateVerify (proof of possession) itself in both
+// modes, and a failure there always fails the handshake.
+//
+// Session resumption: every connection's session id context is derived from
+// the snapshot digest and the gateway config digest, and each ticket carries
+// the key of the verified chain; a ticket from another trust set or config,
+// or whose chain is no longer in the verified cache, gets a full handshake.
+#pragma once
+
+#include <openssl/ssl.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "trustplane/base/status.h"
+#include "trustplane/gateway/client_cert_variables.h"
+#include "trustplane/gateway/gateway_config.h"
+#include "trustplane/gateway/trust_snapshot.h"
+#include "trustplane/gateway/verified_chain_cache.h"
+
+namespace trustplane::gateway {
+
+// What the handshake established for one connection.
+struct ConnectionTrust {
+  std::shared_ptr<const TrustSnapshot> snapshot;  // the set it was checked against
+  HandshakeOutcome outcome;                       // leaf, chain_verified, error
+  std::vector<std::string> tenants;               // who vouched (verified chains only)
+  std::string detail;                             // the verifier's explanation on failure
+  std::string chain_key;                          // ChainKey of the presented chain
+  bool cache_hit = false;
+  bool resumed = false;
+  bool verify_ran = false;  // the client sent a certificate in this handshake
+};
+
+class ClientVerifier {
+ public:
+  ClientVerifier(const TrustSnapshotHolder& trust, ClientValidation mode, std::string config_digest,
+                 size_t cache_capacity = 10000);
+  // Shares `cache` with other verifiers: a config reload builds a new
+  // verifier but keeps the chains already verified (the cache is keyed by the
+  // trust generation, which a config reload does not change).
+  ClientVerifier(const TrustSnapshotHolder& trust, ClientValidation mode, std::string config_digest,
+                 std::shared_ptr<VerifiedChainCache> cache);
+
+  // Sets verify mode, the verify and ticket callbacks on ctx. `this` must
+  // outlive ctx.
+  void Install(SSL_CTX* ctx);
+  // Before the handshake: binds ssl to the current snapshot. `conn` must
+  // outlive the handshake.
+  void Prepare(SSL* ssl, ConnectionTrust* conn) const;
+  // After a successful handshake: completes `conn` for resumed sessions and
+  // clients that sent no certificate. kPolicy when REJECT_INVALID must close
+  // the connection (a resumed session whose chain cannot be re-established).
+  Status Finish(SSL* ssl, ConnectionTrust* conn);
+
+  // The check the verify callback runs, on a chain as DER (leaf first), for
+  // `conn->snapshot`; also what `gateway check` uses.
+  void VerifyChain(const std::vector<std::string>& ders, ConnectionTrust* conn);
+
+  ClientValidation mode() const { return mode_; }
+  const VerifiedChainCache& cache() const { return *cache_; }
+
+ private:
+  static int VerifyCallback(X509_STORE_CTX* store_ctx, void* arg);
+  static int GenerateTicket(SSL* ssl, void* arg);
+  static SSL_TICKET_RETURN DecryptTicket(SSL* ssl, SSL_SESSION* session, const unsigned char*,
+                                         size_t, SSL_TICKET_STATUS status, void* arg);
+
+  const TrustSnapshotHolder& trust_;
+  ClientValidation mode_;
+  std::string config_digest_;
+  std::shared_ptr<VerifiedChainCache> cache_;
+};
+
+}  // namespace trustplane::gateway
