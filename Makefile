@@ -2,7 +2,7 @@
 # Both install their Debian packages first.
 JOBS ?= 2
 
-.PHONY: run test deps build build-asan bench clean
+.PHONY: run demo test deps build build-asan bench clean
 
 deps:
 	@./scripts/install-deps.sh
@@ -15,8 +15,13 @@ build-asan: deps
 	@cmake --preset asan >/dev/null
 	@cmake --build --preset asan -j $(JOBS) --target unit_tests
 
-# Runs the main job on embedded defaults: a local home with a bucket directory.
+# Runs the main job on embedded defaults: `trustplane up` with its home in
+# ./.trustplane (local bucket directory, SQLite certdb, local key file) until Ctrl-C.
 run: build
+	@./build/release/trustplane --home $(CURDIR)/.trustplane up
+
+# The onboarding walk-through: a demo tenant's CA onboarded, checked and exported.
+demo: build
 	@./scripts/demo.sh build/release/trustplane
 
 # Every test: the full suite on the release build, then the unit tests under ASan+UBSan.

@@ -43,6 +43,8 @@ void RegisterAuditCommands(CLI::App& app, Context& ctx);
 void RegisterRenewCommand(CLI::App& app, Context& ctx);
 void RegisterCaCommands(CLI::App& app, Context& ctx);
 void RegisterKeysCommands(CLI::App& app, Context& ctx);
+void RegisterUpCommand(CLI::App& app, Context& ctx);
+void RegisterEchoBackendCommand(CLI::App& app, Context& ctx);
 void RegisterCaRevocationCommands(CLI::App& ca, Context& ctx);
 
 }  // namespace trustplane::cli

@@ -67,6 +67,8 @@ int Run(int argc, char** argv) {
   RegisterRenewCommand(app, ctx);
   RegisterCaCommands(app, ctx);
   RegisterKeysCommands(app, ctx);
+  RegisterUpCommand(app, ctx);
+  RegisterEchoBackendCommand(app, ctx);
   RegisterGatewayCommands(app, ctx);
   RegisterServeCommand(app, ctx);
   NormalizeCfsslFlags(argc, argv);
