@@ -183,6 +183,7 @@ void RegisterCaCommands(CLI::App& app, Context& ctx) {
 
   RegisterCaRevocationCommands(*ca, ctx);
   RegisterCaServeCommand(*ca, ctx);
+  RegisterCaBundleCommand(*ca, ctx);
 }
 
 }  // namespace trustplane::cli

@@ -46,5 +46,6 @@ void RegisterKeysCommands(CLI::App& app, Context& ctx);
 void RegisterUpCommand(CLI::App& app, Context& ctx);
 void RegisterEchoBackendCommand(CLI::App& app, Context& ctx);
 void RegisterCaRevocationCommands(CLI::App& ca, Context& ctx);
+void RegisterCaBundleCommand(CLI::App& ca, Context& ctx);
 
 }  // namespace trustplane::cli

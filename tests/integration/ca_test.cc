@@ -80,6 +80,27 @@ TEST_F(CaTest, RevocationReachesACrlThatOpensslEnforces) {
   EXPECT_EQ(Tp({"ca", "revoke", "0x" + hex, "--aki", "aa"}).exit_code, 2);  // no certdb
 }
 
+TEST_F(CaTest, BundleBuildsTheChainToATrustedRoot) {
+  MakeRootAndIntermediate();
+  Write("leaf.json", R"({"CN": "svc-c", "hosts": ["c.example.com"]})");
+  ASSERT_EQ(Tp({"ca", "gencert", "--ca", Stem("inter.pem"), "--ca-key", Stem("inter-key.pem"), "--config",
+                Stem("config.json"), "--profile", "client", Stem("leaf.json"), "--bare", Stem("leaf")})
+                .exit_code,
+            0);
+  auto bundle = Tp({"ca", "bundle", "--cert", Stem("leaf.pem"), "--ca-bundle", Stem("ca.pem"), "--int-bundle",
+                    Stem("inter.pem")});
+  ASSERT_EQ(bundle.exit_code, 0) << bundle.err;
+  EXPECT_EQ(bundle.out, ReadFile(Stem("leaf.pem")) + ReadFile(Stem("inter.pem")));
+  auto json = TpJson({"ca", "bundle", "--cert", Stem("leaf.pem"), "--ca-bundle", Stem("ca.pem"), "--int-bundle",
+                      Stem("inter.pem")});
+  EXPECT_EQ(json["root"], ReadFile(Stem("ca.pem")));
+  EXPECT_EQ(json["hostnames"], nlohmann::json::array({"c.example.com"}));
+  // Without the intermediate there is no path: refused with the reason.
+  auto refused = Tp({"ca", "bundle", "--cert", Stem("leaf.pem"), "--ca-bundle", Stem("ca.pem")});
+  EXPECT_EQ(refused.exit_code, 5);
+  EXPECT_NE(refused.err.find("cannot bundle"), std::string::npos) << refused.err;
+}
+
 TEST_F(CaTest, IssuesChainsOpensslVerifiesWithCfsslFilesAndPrivateKeys0600) {
   MakeRootAndIntermediate();
   Write("leaf.json", R"({"CN": "svc-a", "hosts": ["a.example.com", "10.1.2.3", "ops@example.com",
