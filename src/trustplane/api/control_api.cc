@@ -514,7 +514,10 @@ HttpResponse HandleRequest(State& s, const HttpRequest& req) {
     // guessing tokens.
     const std::string host = ClientHost(req.remote_address);
     if (auto d = s.limiter.Take("unauthenticated:" + host); !d.allowed) return RateLimited(d, host);
-    if (!who.status().is(ErrorCode::kNotFound)) return FromStatus(who.status());
+    if (!who.status().is(ErrorCode::kNotFound)) {
+      // An unreadable credentials file is the server's fault, not the caller's.
+      return ErrorResponse(500, "internal", "cannot check credentials: " + who.status().message());
+    }
     auto r = ErrorResponse(401, "unauthenticated",
                            "authentication required: " + who.status().message() +
                                " (send Authorization: Bearer <token>, or a client certificate)");
