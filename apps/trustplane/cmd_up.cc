@@ -1,8 +1,8 @@
 // `trustplane up`: the whole platform on embedded defaults, for a laptop or a
 // CI job. On first start it makes a platform CA, a gateway server
 // certificate, and a demo tenant (its CA onboarded, a client certificate
-// issued); then it runs the CA server (with OCSP), the gateway and an echo
-// backend as child processes of this binary, prints the URLs and a curl
+// issued); then it runs the control-plane API, the CA server (with OCSP), the
+// gateway and an echo backend as child processes of this binary, prints the URLs and a curl
 // command that goes through the gateway, and stops them all on SIGINT/SIGTERM.
 // A second start finds its state in the home and reuses it.
 #include <arpa/inet.h>
@@ -31,7 +31,7 @@ namespace fs = std::filesystem;
 
 struct UpOptions {
   std::string host = "127.0.0.1";
-  int gateway_port = 8443, ca_port = 8888, backend_port = 9000;
+  int gateway_port = 8443, ca_port = 8888, backend_port = 9000, api_port = 8080;
 };
 
 constexpr char kTenant[] = "demo";
@@ -186,6 +186,8 @@ Status Up(Context& ctx, const UpOptions& o) {
         "--db", up + "/certs.db", "--responder", up + "/platform-ca.pem", "--responder-key",
         up + "/platform-ca-key.pem"}},
       {"gateway", o.gateway_port, {home_flag, "gateway", "serve", "--config", up + "/gateway.yaml"}},
+      {"control-plane API", o.api_port,
+       {home_flag, "serve", "--listen", o.host + ":" + std::to_string(o.api_port)}},
   };
   std::vector<pid_t> children;
   for (const auto& c : plan) children.push_back(StartChild(c.args));
@@ -209,6 +211,8 @@ Status Up(Context& ctx, const UpOptions& o) {
             << "  CA       http://" << o.host << ":" << o.ca_port << "/api/v1/cfssl/  (OCSP: http://" << o.host
             << ":" << o.ca_port << "/ocsp)\n"
             << "  backend  http://" << o.host << ":" << o.backend_port << "/  (echo)\n"
+            << "  API      http://" << o.host << ":" << o.api_port << "/api/v1/  (token: trustplane --home " << dir
+            << " serve token create --actor you --role operator)\n"
             << "try it:\n"
             << "  curl --cacert " << up << "/platform-ca.pem --cert " << up << "/demo-client.pem --key " << up
             << "/demo-client-key.pem " << base << "/hello\n"
@@ -234,11 +238,13 @@ Status Up(Context& ctx, const UpOptions& o) {
 
 void RegisterUpCommand(CLI::App& app, Context& ctx) {
   auto o = std::make_shared<UpOptions>();
-  auto* cmd = app.add_subcommand("up", "run the CA (with OCSP), the gateway and a demo tenant on embedded defaults");
+  auto* cmd = app.add_subcommand(
+      "up", "run the control-plane API, the CA (with OCSP), the gateway and a demo tenant on embedded defaults");
   cmd->add_option("--host", o->host, "address every component listens on (default 127.0.0.1)");
   cmd->add_option("--gateway-port", o->gateway_port, "gateway HTTPS port (default 8443)");
   cmd->add_option("--ca-port", o->ca_port, "CA API and OCSP port (default 8888)");
   cmd->add_option("--backend-port", o->backend_port, "echo backend port (default 9000)");
+  cmd->add_option("--api-port", o->api_port, "control-plane API port (default 8080)");
   cmd->callback([&ctx, o] { ctx.action = [&ctx, o] { return Up(ctx, *o); }; });
 }
 

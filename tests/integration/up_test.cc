@@ -32,7 +32,8 @@ class UpTest : public CliTest {
   pid_t Start(const std::string& out) {
     const std::string cmd = "exec " + std::string(TRUSTPLANE_BIN) + " --home " + dir().Join("uphome") +
                             " up --gateway-port " + std::to_string(gw_) + " --ca-port " + std::to_string(ca_) +
-                            " --backend-port " + std::to_string(backend_) + " > " + out + " 2>&1";
+                            " --backend-port " + std::to_string(backend_) + " --api-port " + std::to_string(api_) +
+                            " > " + out + " 2>&1";
     pid_t pid = SpawnProcess({"sh", "-c", cmd});
     for (int i = 0; i < 300 && ReadFile(out).find("curl ") == std::string::npos; ++i) {
       std::this_thread::sleep_for(std::chrono::milliseconds(100));
@@ -44,7 +45,7 @@ class UpTest : public CliTest {
     const size_t at = text.find("curl ");
     return at == std::string::npos ? "" : text.substr(at, text.find('\n', at) - at);
   }
-  int gw_ = FreePort(), ca_ = FreePort(), backend_ = FreePort();
+  int gw_ = FreePort(), ca_ = FreePort(), backend_ = FreePort(), api_ = FreePort();
 };
 
 TEST_F(UpTest, PrintedCurlCommandGoesThroughTheGatewayAndASecondStartReusesTheState) {
@@ -61,6 +62,10 @@ TEST_F(UpTest, PrintedCurlCommandGoesThroughTheGatewayAndASecondStartReusesTheSt
   auto info = RunProcess({"curl", "--silent", "--max-time", "10", "-d", "{}",
                           "http://127.0.0.1:" + std::to_string(ca_) + "/api/v1/cfssl/info"});
   EXPECT_NE(info.out.find("\"success\":true"), std::string::npos) << info.out;
+  // So does the control-plane API.
+  auto health = RunProcess({"curl", "--silent", "--max-time", "10",
+                            "http://127.0.0.1:" + std::to_string(api_) + "/api/v1/health"});
+  EXPECT_EQ(health.exit_code, 0) << health.err;
   kill(pid, SIGTERM);
   auto stopped = WaitProcess(pid);
   EXPECT_EQ(stopped.exit_code, 0);
