@@ -221,6 +221,10 @@ Status CertDb::RevokeCertificate(const std::string& serial, const std::string& a
   return Status::Ok();
 }
 
+Status CertDb::Begin() { return db_->Begin(); }
+Status CertDb::Commit() { return db_->Commit(); }
+Status CertDb::Rollback() { return db_->Rollback(); }
+
 Status CertDb::InsertOCSP(const OcspRecord& rec) {
   const Status s = db_->Execute(
                           "INSERT INTO ocsp_responses (serial_number, authority_key_identifier,"

@@ -62,6 +62,12 @@ class CertDb {
   // atomic across processes (a table of our own, trustplane_crl_numbers).
   Result<int64_t> NextCrlNumber(const std::string& aki);
 
+  // One transaction around several writes (e.g. a batch of issued
+  // certificates committed together: one durable commit for all of them).
+  Status Begin();
+  Status Commit();
+  Status Rollback();
+
   Status InsertOCSP(const OcspRecord& rec);  // kConflict if present
   Status UpsertOCSP(const OcspRecord& rec);
   Result<OcspRecord> GetOCSP(const std::string& serial, const std::string& aki);

@@ -21,7 +21,12 @@ class Csr {
   // kInvalidArgument: "not a PEM certificate signing request", a malformed
   // request, or a signature that does not verify with the request's own key.
   static Result<Csr> FromPem(std::string_view pem);
+  // Takes a fast path for the common key types (no eager key decode, see
+  // csr.cc); any request it does not accept goes the straightforward way,
+  // so results and errors are those of FromDerStraightforward.
   static Result<Csr> FromDer(std::string_view der);
+  // d2i_X509_REQ + X509_REQ_verify; what FromDer must agree with (tests).
+  static Result<Csr> FromDerStraightforward(std::string_view der);
   // The request cfssl makes from CSR JSON: its subject; its hosts as SANs;
   // with a "ca" block, a critical basicConstraints CA:TRUE (pathlen as
   // CaSettings says). Signed with key, digest as cfssl picks it.

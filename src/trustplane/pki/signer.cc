@@ -25,6 +25,10 @@ struct IssuerSide {
   const X509_NAME* name = nullptr;  // nullptr: self-signed, the issuer is the subject
   EVP_PKEY* key = nullptr;
   const EVP_MD* md = nullptr;  // nullptr for Ed25519
+  // key and md set up for signing once; each certificate signs with a copy,
+  // which skips the per-signature algorithm fetches of EVP_DigestSignInit.
+  // nullptr: sign with X509_sign.
+  const EVP_MD_CTX* sign_template = nullptr;
   std::optional<IssuerFacts> facts;
   std::string key_id_hex;
 };
@@ -265,7 +269,14 @@ Result<SignedCertificate> Issue(const IssuerSide& issuer, const PreparedProfile&
   }
   TP_RETURN_IF_ERROR(AddAll(cert.get(), ext.after_san));
 
-  if (X509_sign(cert.get(), issuer.key, issuer.md) <= 0) {
+  bool signed_ok = false;
+  if (issuer.sign_template != nullptr) {
+    OpenSslPtr<EVP_MD_CTX, EVP_MD_CTX_free> ctx(EVP_MD_CTX_new());
+    signed_ok = ctx && EVP_MD_CTX_copy_ex(ctx.get(), issuer.sign_template) == 1 &&
+                X509_sign_ctx(cert.get(), ctx.get()) > 0;
+    if (!signed_ok) ERR_clear_error();  // X509_sign below says what is wrong, if anything
+  }
+  if (!signed_ok && X509_sign(cert.get(), issuer.key, issuer.md) <= 0) {
     return Status::Internal(OpenSslError("signing failed"));
   }
   SignedCertificate out;
@@ -291,6 +302,7 @@ struct Signer::State {
   NativeIssuer native;
   SigningConfig config;
   IssuerSide issuer;
+  OpenSslPtr<EVP_MD_CTX, EVP_MD_CTX_free> sign_template;
   std::map<std::string, PreparedProfile> profiles;  // "" = signing.default
 };
 
@@ -306,6 +318,18 @@ Result<Signer> Signer::Create(const x509::Certificate& ca, const PrivateKey& ca_
   s->issuer.name = X509_get_subject_name(s->native.cert.get());
   s->issuer.key = s->native.pkey();
   s->issuer.md = s->native.md.get();
+  if (s->issuer.md != nullptr) {
+    // Ed25519 (no md) signs one-shot and keeps X509_sign; so does a key
+    // whose provider cannot set up (or later copy) a signing context.
+    s->sign_template.reset(EVP_MD_CTX_new());
+    if (s->sign_template &&
+        EVP_DigestSignInit(s->sign_template.get(), nullptr, s->issuer.md, nullptr, s->issuer.key) == 1) {
+      s->issuer.sign_template = s->sign_template.get();
+    } else {
+      s->sign_template.reset();
+      ERR_clear_error();
+    }
+  }
   s->issuer.facts = IssuerFacts{ca.subject(), ca.not_after(), ca.basic_constraints().path_len};
   s->issuer.key_id_hex = HexEncode(key_id);
   TP_ASSIGN_OR_RETURN(s->profiles[""], Prepare("default", s->config.default_profile, key_id));
@@ -327,7 +351,17 @@ const SigningConfig& Signer::config() const { return state_->config; }
 Result<SignedCertificate> SelfSign(const Csr& csr, const PrivateKey& key, const SigningProfile& profile,
                                    UnixSeconds now) {
   EVP_PKEY* pkey = NativeKey::Of(key);
-  if (EVP_PKEY_eq(X509_REQ_get0_pubkey(NativeCsr::Of(csr)), pkey) != 1) {
+  // A parsed CSR's X509_REQ may carry no decoded key (Csr's fast path keeps
+  // it elsewhere); decode a copy then, as this runs once per CA.
+  X509ReqPtr decoded;
+  EVP_PKEY* csr_key = X509_REQ_get0_pubkey(NativeCsr::Of(csr));
+  if (csr_key == nullptr) {
+    ERR_clear_error();
+    const auto* p = reinterpret_cast<const unsigned char*>(csr.der().data());
+    decoded.reset(d2i_X509_REQ(nullptr, &p, static_cast<long>(csr.der().size())));
+    csr_key = decoded ? X509_REQ_get0_pubkey(decoded.get()) : nullptr;
+  }
+  if (csr_key == nullptr || EVP_PKEY_eq(csr_key, pkey) != 1) {
     ERR_clear_error();
     return Status::InvalidArgument("the key does not belong to the CSR");
   }

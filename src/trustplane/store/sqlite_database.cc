@@ -2,12 +2,15 @@
 
 #include <sqlite3.h>
 
+#include <mutex>
+
 namespace trustplane::store {
 
 namespace {
 
 // Long enough to ride out another process's write transaction.
 constexpr int kBusyTimeoutMs = 5000;
+constexpr size_t kMaxCachedStatements = 128;
 
 Status SqliteError(sqlite3* db, const std::string& what, const std::string& path) {
   const int ext = sqlite3_extended_errcode(db);
@@ -39,17 +42,40 @@ Result<std::unique_ptr<Database>> SqliteDatabase::Open(const std::string& path) 
   return std::unique_ptr<Database>(std::move(out));
 }
 
-SqliteDatabase::~SqliteDatabase() { sqlite3_close_v2(db_); }
+SqliteDatabase::~SqliteDatabase() {
+  for (auto& [sql, stmt] : statements_) sqlite3_finalize(stmt);
+  sqlite3_close_v2(db_);
+}
 
 Result<std::vector<DbRow>> SqliteDatabase::Run(const std::string& sql,
                                                const std::vector<DbParam>& params,
                                                int64_t* changes) {
+  std::lock_guard lock(mu_);
+  std::unique_ptr<sqlite3_stmt, int (*)(sqlite3_stmt*)> one_off(nullptr, sqlite3_finalize);
   sqlite3_stmt* raw = nullptr;
-  if (sqlite3_prepare_v2(db_, sql.c_str(), static_cast<int>(sql.size()), &raw, nullptr) !=
-      SQLITE_OK) {
-    return SqliteError(db_, "preparing '" + sql + "'", path_);
+  if (auto it = statements_.find(sql); it != statements_.end()) {
+    raw = it->second;
+  } else {
+    if (sqlite3_prepare_v3(db_, sql.c_str(), static_cast<int>(sql.size()), SQLITE_PREPARE_PERSISTENT, &raw,
+                           nullptr) != SQLITE_OK) {
+      return SqliteError(db_, "preparing '" + sql + "'", path_);
+    }
+    // Callers bind their values, so the distinct SQL texts are few; the
+    // bound is a guard against one that does not.
+    if (statements_.size() < kMaxCachedStatements) {
+      statements_.emplace(sql, raw);
+    } else {
+      one_off.reset(raw);
+    }
   }
-  std::unique_ptr<sqlite3_stmt, int (*)(sqlite3_stmt*)> stmt(raw, sqlite3_finalize);
+  // Ready for the next caller however this one ends.
+  struct ResetOnExit {
+    sqlite3_stmt* s;
+    ~ResetOnExit() {
+      sqlite3_reset(s);
+      sqlite3_clear_bindings(s);
+    }
+  } reset{raw};
   for (size_t i = 0; i < params.size(); ++i) {
     const int idx = static_cast<int>(i + 1);
     const DbParam& p = params[i];

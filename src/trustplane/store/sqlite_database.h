@@ -1,11 +1,14 @@
 #pragma once
 
 #include <memory>
+#include <mutex>
 #include <string>
+#include <unordered_map>
 
 #include "trustplane/store/database.h"
 
 struct sqlite3;
+struct sqlite3_stmt;
 
 namespace trustplane::store {
 
@@ -30,6 +33,10 @@ class SqliteDatabase final : public Database {
                                  int64_t* changes);
   sqlite3* db_;
   std::string path_;
+  // Prepared statements by SQL text, reused: preparing costs more than
+  // running a one-row INSERT. mu_ makes a statement one caller's at a time.
+  std::mutex mu_;
+  std::unordered_map<std::string, sqlite3_stmt*> statements_;
 };
 
 }  // namespace trustplane::store
