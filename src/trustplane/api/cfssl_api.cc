@@ -281,6 +281,15 @@ Or<pki::Csr> ParseCsr(const std::string& pem) {
                              csr.status().message())};
 }
 
+// An exception must not escape a group commit (it would strand the waiters).
+Result<pki::CertificateRecord> RecordOne(State& s, const PendingRecord& p) {
+  try {
+    return s.o.record_issued(*s.o.certdb, *p.cert, *p.label);
+  } catch (const std::exception& e) {
+    return Status::Internal(e.what());
+  }
+}
+
 // Writes one batch of rows; called with db_mu held. All rows go in one
 // transaction. If any row fails (a duplicate serial, say) or the commit does,
 // the batch is rolled back and each row is retried on its own, so one bad
@@ -290,7 +299,7 @@ void RecordBatch(State& s, const std::vector<PendingRecord*>& batch) {
   if (batch.size() > 1 && db.Begin().ok()) {
     bool all_ok = true;
     for (PendingRecord* p : batch) {
-      p->result = s.o.record_issued(db, *p->cert, *p->label);
+      p->result = RecordOne(s, *p);
       if (!p->result.ok()) {
         all_ok = false;
         break;
@@ -299,7 +308,7 @@ void RecordBatch(State& s, const std::vector<PendingRecord*>& batch) {
     if (all_ok && db.Commit().ok()) return;
     (void)db.Rollback();  // no-op error if COMMIT already ended it
   }
-  for (PendingRecord* p : batch) p->result = s.o.record_issued(db, *p->cert, *p->label);
+  for (PendingRecord* p : batch) p->result = RecordOne(s, *p);
 }
 
 // Records cert in the certdb and returns once its row is durable (group
