@@ -9,7 +9,7 @@ packages=(
   libboost-dev libboost-system-dev libcurl4-openssl-dev libsqlite3-dev libpq-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   curl procps python3-yaml postgresql
-  softhsm2 opensc libengine-pkcs11-openssl libp11-kit-dev golang-cfssl
+  softhsm2 opensc libengine-pkcs11-openssl libp11-kit-dev golang-cfssl nginx
 )
 
 missing=()
