@@ -58,37 +58,20 @@ class CaServeTest : public CliTest {
     argv.insert(argv.end(), extra.begin(), extra.end());
     pid_ = SpawnProcess(argv);
     ASSERT_GT(pid_, 0);
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
-    while (std::chrono::steady_clock::now() < deadline) {
-      std::ifstream in(Stem("port"));
-      if (in >> port_ && port_ > 0) return;
-      int status = 0;
-      if (waitpid(pid_, &status, WNOHANG) == pid_) {
-        pid_ = -1;
-        FAIL() << "trustplane ca serve exited early (status " << status << ")";
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    std::string error;
+    port_ = WaitForPortFile(pid_, Stem("port"), std::chrono::seconds(30), &error);
+    if (port_ == 0) {
+      pid_ = -1;
+      FAIL() << "trustplane ca serve: " << error;
     }
-    FAIL() << "trustplane ca serve did not start listening within 30s";
   }
 
   // SIGTERM, then a bounded wait; returns the exit code (-1: had to be killed).
   int StopServer() {
     if (pid_ <= 0) return -1;
-    kill(pid_, SIGTERM);
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
-    int status = 0;
-    while (std::chrono::steady_clock::now() < deadline) {
-      if (waitpid(pid_, &status, WNOHANG) == pid_) {
-        pid_ = -1;
-        return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    }
-    kill(pid_, SIGKILL);
-    waitpid(pid_, &status, 0);
+    const int code = TerminateProcess(pid_, std::chrono::seconds(20));
     pid_ = -1;
-    return -1;
+    return code;
   }
 
   std::string Url(const std::string& path) const { return "http://127.0.0.1:" + std::to_string(port_) + path; }

@@ -70,37 +70,20 @@ class ServeTest : public CliTest {
     argv.insert(argv.end(), extra.begin(), extra.end());
     pid_ = SpawnProcess(argv);
     ASSERT_GT(pid_, 0);
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
-    while (std::chrono::steady_clock::now() < deadline) {
-      std::ifstream in(File("port"));
-      if (in >> port_ && port_ > 0) return;
-      int status = 0;
-      if (waitpid(pid_, &status, WNOHANG) == pid_) {
-        pid_ = -1;
-        FAIL() << "trustplane serve exited early (status " << status << ")";
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    std::string error;
+    port_ = WaitForPortFile(pid_, File("port"), std::chrono::seconds(30), &error);
+    if (port_ == 0) {
+      pid_ = -1;
+      FAIL() << "trustplane serve: " << error;
     }
-    FAIL() << "trustplane serve did not write its port within 30s";
   }
 
   // SIGTERM, then a bounded wait; the exit code, or -1 when it had to be killed.
   int StopServer() {
     if (pid_ <= 0) return -1;
-    kill(pid_, SIGTERM);
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
-    int status = 0;
-    while (std::chrono::steady_clock::now() < deadline) {
-      if (waitpid(pid_, &status, WNOHANG) == pid_) {
-        pid_ = -1;
-        return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    }
-    kill(pid_, SIGKILL);
-    waitpid(pid_, &status, 0);
+    const int code = TerminateProcess(pid_, std::chrono::seconds(20));
     pid_ = -1;
-    return -1;
+    return code;
   }
 
   HttpResult Curl(const std::string& method, const std::string& path, const std::string& token,

@@ -5,8 +5,11 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <csignal>
 #include <cstdlib>
 #include <cstring>
+#include <fstream>
+#include <thread>
 
 namespace trustplane::testing {
 namespace {
@@ -96,6 +99,36 @@ ProcessResult WaitProcess(pid_t pid) {
   int status = 0;
   waitpid(pid, &status, 0);
   return Decode(status);
+}
+
+int WaitForPortFile(pid_t pid, const std::string& port_file, std::chrono::seconds limit, std::string* error) {
+  const auto deadline = std::chrono::steady_clock::now() + limit;
+  while (std::chrono::steady_clock::now() < deadline) {
+    std::ifstream in(port_file);
+    int port = 0;
+    if (in >> port && port > 0) return port;
+    int status = 0;
+    if (waitpid(pid, &status, WNOHANG) == pid) {
+      *error = "the server exited before listening (status " + std::to_string(status) + ")";
+      return 0;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  *error = "the server did not write its port within " + std::to_string(limit.count()) + "s";
+  return 0;
+}
+
+int TerminateProcess(pid_t pid, std::chrono::seconds limit) {
+  kill(pid, SIGTERM);
+  const auto deadline = std::chrono::steady_clock::now() + limit;
+  int status = 0;
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (waitpid(pid, &status, WNOHANG) == pid) return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  kill(pid, SIGKILL);
+  waitpid(pid, &status, 0);
+  return -1;
 }
 
 }  // namespace trustplane::testing

@@ -3,6 +3,7 @@
 
 #include <sys/types.h>
 
+#include <chrono>
 #include <map>
 #include <string>
 #include <vector>
@@ -25,5 +26,13 @@ pid_t SpawnProcess(const std::vector<std::string>& argv,
                    const std::map<std::string, std::string>& env = {});
 // Waits for pid; returns its ProcessResult without output.
 ProcessResult WaitProcess(pid_t pid);
+
+// For servers started with --port-file: waits, at most `limit`, until the
+// file holds a port; 0 when the process exits first or time runs out (the
+// reason in *error).
+int WaitForPortFile(pid_t pid, const std::string& port_file, std::chrono::seconds limit, std::string* error);
+// SIGTERM, then waits at most `limit` (SIGKILL after): the exit code, or -1
+// when it had to be killed or died of a signal.
+int TerminateProcess(pid_t pid, std::chrono::seconds limit);
 
 }  // namespace trustplane::testing
