@@ -1,6 +1,9 @@
 # The two front-door commands: `make run` and `make test` (see README.md).
 # Both install their Debian packages first.
 JOBS ?= 2
+# Let ccache reuse objects across clones in different directories (CI clones afresh).
+export CCACHE_BASEDIR := $(CURDIR)
+export CCACHE_NOHASHDIR := true
 
 .PHONY: run demo test deps build build-asan bench clean
 
