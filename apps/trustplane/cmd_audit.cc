@@ -5,6 +5,7 @@
 #include <set>
 
 #include "context.h"
+#include "trustplane/audit/effective.h"
 
 namespace trustplane::cli {
 namespace {
@@ -13,26 +14,6 @@ nlohmann::json EventJson(const audit::AuditEvent& e) {
   return nlohmann::json::parse(audit::SerializeEvent(e));
 }
 
-bool ChangesTrust(const audit::AuditEvent& e) {
-  return e.action.rfind("trust.", 0) == 0 && e.result != "rejected";
-}
-
-// A change took effect when the first publish covering it was written.
-std::vector<std::string> EffectiveTimes(const std::vector<audit::AuditEvent>& events) {
-  std::vector<std::string> effective(events.size());
-  size_t next_publish = 0;
-  for (size_t i = 0; i < events.size(); ++i) {
-    if (!ChangesTrust(events[i])) continue;
-    for (next_publish = std::max(next_publish, i); next_publish < events.size(); ++next_publish) {
-      const auto& p = events[next_publish];
-      if (p.action == "trustconfig.publish" && p.details.value("covers_seq", uint64_t{0}) >= events[i].seq) {
-        effective[i] = p.time;
-        break;
-      }
-    }
-  }
-  return effective;
-}
 
 // Every trusted certificate must have the audit event that added it, or a
 // pending intent that a later command will settle.
@@ -69,12 +50,12 @@ void RegisterAuditCommands(CLI::App& app, Context& ctx) {
     ctx.action = [&ctx, from]() -> Status {
       TP_ASSIGN_OR_RETURN(Home * home, ctx.OpenHome());
       TP_ASSIGN_OR_RETURN(auto events, home->audit_log().Read(*from, 0));
-      const auto effective = EffectiveTimes(events);
+      const auto effective = audit::EffectiveTimes(events);
       if (ctx.json()) {
         nlohmann::json all = nlohmann::json::array();
         for (size_t i = 0; i < events.size(); ++i) {
           auto j = EventJson(events[i]);
-          if (ChangesTrust(events[i])) {
+          if (audit::ChangesTrust(events[i])) {
             j["effective_at"] = effective[i].empty() ? nlohmann::json(nullptr) : nlohmann::json(effective[i]);
           }
           all.push_back(std::move(j));
@@ -89,7 +70,7 @@ void RegisterAuditCommands(CLI::App& app, Context& ctx) {
         for (size_t i = 0; i < e.fingerprints.size(); ++i) {
           std::cout << (i ? "," : "") << e.fingerprints[i];
         }
-        if (ChangesTrust(e)) {
+        if (audit::ChangesTrust(e)) {
           std::cout << "\t" << (effective[i].empty() ? "unpublished" : "effective " + effective[i]);
         }
         if (!e.reason.empty()) std::cout << "\t" << e.reason;

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "trustplane/api/rate_limiter.h"
+#include "trustplane/audit/effective.h"
 #include "trustplane/base/time.h"
 #include "trustplane/trust/bucket_layout.h"
 #include "trustplane/trust/trust_config.h"
@@ -132,39 +133,14 @@ Json RecordJson(const trust::TrustRecord& r, const Principal& who) {
   return j;
 }
 
-bool ChangesTrust(const audit::AuditEvent& e) {
-  return e.action.rfind("trust.", 0) == 0 && e.result != "rejected";
-}
-
-// When each change took effect: the time of the first publish whose
-// covers_seq reaches it (as `trustplane audit log` reports it).
-std::vector<std::string> EffectiveTimes(const std::vector<audit::AuditEvent>& events) {
-  std::vector<std::string> effective(events.size());
-  std::vector<std::pair<uint64_t, std::string>> publishes;  // covers_seq, time
-  for (const auto& e : events) {
-    if (e.action == "trustconfig.publish" && e.details.is_object()) {
-      publishes.emplace_back(e.details.value("covers_seq", uint64_t{0}), e.time);
-    }
-  }
-  for (size_t i = 0; i < events.size(); ++i) {
-    if (!ChangesTrust(events[i])) continue;
-    for (const auto& [covers, time] : publishes) {
-      if (covers >= events[i].seq) {
-        effective[i] = time;
-        break;
-      }
-    }
-  }
-  return effective;
-}
 
 Json EventsJson(const std::vector<audit::AuditEvent>& events, const std::string& only_tenant) {
-  const auto effective = EffectiveTimes(events);
+  const auto effective = audit::EffectiveTimes(events);
   Json all = Json::array();
   for (size_t i = 0; i < events.size(); ++i) {
     if (!only_tenant.empty() && events[i].tenant != only_tenant) continue;
     Json j = Json::parse(audit::SerializeEvent(events[i]));
-    if (ChangesTrust(events[i])) {
+    if (audit::ChangesTrust(events[i])) {
       j["effective_at"] = effective[i].empty() ? Json(nullptr) : Json(effective[i]);
     }
     all.push_back(std::move(j));
