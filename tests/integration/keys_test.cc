@@ -106,7 +106,7 @@ class KeysTest : public CliTest {
     }
     EXPECT_EQ(Run({"trust", "add", "--tenant", "acme", Write("cas.pem", bundle)}).exit_code, 0);
     EXPECT_EQ(Run({"trust", "publish"}).exit_code, 0);
-    return count + 2;  // the current trust config and its history entry
+    return count + 3;  // the current trust config, its history entry and its tenant claims
   }
 
   std::string home_;

@@ -72,6 +72,25 @@ TEST_F(RevisionsTest, ChangesAreUnpublishedUntilAPublishCoversThem) {
   EXPECT_FALSE(AuditEvents()[0]["effective_at"].is_null());
 }
 
+TEST_F(RevisionsTest, RollbackGivesRemovedCertificatesBackToTheTenantsThatClaimedThem) {
+  Issued shared = MakeRootCa("shared root"), mine = MakeRootCa("acme only root");
+  const std::string shared_pem = WritePem("shared.pem", shared);
+  ASSERT_EQ(Tp({"trust", "add", "--tenant", "acme", shared_pem}).exit_code, 0);
+  ASSERT_EQ(Tp({"trust", "add", "--tenant", "beta", shared_pem}).exit_code, 0);
+  ASSERT_EQ(Tp({"trust", "add", "--tenant", "acme", WritePem("mine.pem", mine)}).exit_code, 0);
+  const std::string rev1 = Publish();
+  const std::vector<std::string> before = TrustedSet();
+
+  ASSERT_EQ(Tp({"trust", "remove", shared.cert.sha256_hex(), "--reason", "x"}).exit_code, 0);
+  ASSERT_EQ(Tp({"trust", "remove", mine.cert.sha256_hex(), "--reason", "x"}).exit_code, 0);
+  Publish();
+  ASSERT_EQ(Tp({"trust", "rollback", rev1, "--reason", "undo"}).exit_code, 0);
+  // Not merely trusted again, but for the same tenants as before: a tenant's
+  // clients are refused on its own routes otherwise.
+  EXPECT_EQ(TrustedSet(), before);
+  EXPECT_EQ(ExportedRevision(), rev1);
+}
+
 TEST_F(RevisionsTest, RollbackToAnUnknownRevisionIsNotFound) {
   auto r = Tp({"trust", "rollback", std::string(64, 'c'), "--reason", "x"});
   EXPECT_EQ(r.exit_code, 3);

@@ -1,6 +1,8 @@
 #include "trustplane/trust/revisions.h"
 
 #include <algorithm>
+#include <map>
+#include <nlohmann/json.hpp>
 
 #include "trustplane/base/digest.h"
 #include "trustplane/trust/trust_config.h"
@@ -20,7 +22,50 @@ std::string HistoryPrefix(std::string_view id) {
   return "trust-configs/history/" + std::string(id) + "/";
 }
 
+using Claims = std::map<std::string, std::vector<std::string>>;  // sha256 -> tenants
+
+// Records which tenants claim each certificate. Written once per revision,
+// like its history object: a revision published again keeps its first claims.
+Status SaveClaims(const TrustStore& store, const std::string& id, const std::string& revision) {
+  TP_ASSIGN_OR_RETURN(auto records, store.List());
+  nlohmann::json claims = nlohmann::json::object();
+  for (const auto& r : records) {
+    if (!r.tenants.empty()) claims[r.sha256] = r.tenants;
+  }
+  const std::string name = TrustConfigClaimsObject(id, revision);
+  TP_ASSIGN_OR_RETURN(std::string payload, store.codec().Encode(name, claims.dump()));
+  auto put = store.bucket().PutIfAbsent({name, std::move(payload), {}});
+  if (!put.ok() && !put.status().is(ErrorCode::kConflict)) return put.status();
+  return Status::Ok();
+}
+
+// The claims saved with `revision`; empty when it was published before claims
+// were kept (its certificates then come back trusted for every tenant).
+Result<Claims> LoadClaims(const TrustStore& store, const std::string& id,
+                          const std::string& revision) {
+  const std::string name = TrustConfigClaimsObject(id, revision);
+  auto obj = store.bucket().Get(name);
+  if (obj.status().is(ErrorCode::kNotFound)) return Claims{};
+  if (!obj.ok()) return obj.status();
+  TP_ASSIGN_OR_RETURN(std::string text, store.codec().Decode(name, obj->data));
+  auto j = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (!j.is_object()) return Status::Internal(name + " is not a JSON object");
+  Claims claims;
+  for (const auto& [sha256, tenants] : j.items()) {
+    if (!tenants.is_array()) return Status::Internal(name + ": tenants of " + sha256 + " are not a list");
+    for (const auto& t : tenants) {
+      if (!t.is_string()) return Status::Internal(name + ": a tenant of " + sha256 + " is not a string");
+      claims[sha256].push_back(t.get<std::string>());
+    }
+  }
+  return claims;
+}
+
 }  // namespace
+
+std::string TrustConfigClaimsObject(std::string_view id, std::string_view revision) {
+  return "trust-configs/claims/" + std::string(id) + "/" + std::string(revision) + ".json";
+}
 
 std::string CurrentTrustConfigObject(std::string_view id) {
   return "trust-configs/" + std::string(id) + ".yaml";
@@ -52,6 +97,7 @@ Result<PublishResult> Revisions::Publish(const std::string& id, const std::strin
       return current.status();
     }
     if (result.previous_revision == result.revision) return result;
+    TP_RETURN_IF_ERROR(SaveClaims(store_, id, result.revision));
 
     const std::string now = FormatRfc3339(NowUnix());
     store::Metadata meta = {{"revision", result.revision},
@@ -125,13 +171,25 @@ Result<RollbackResult> Revisions::Rollback(const std::string& id, const std::str
   TP_ASSIGN_OR_RETURN(TrustConfig current, store_.RenderModel(id));
   TrustConfigDiff diff = Diff(current, *target);
 
-  // Validate what comes back before removing anything.
-  AddRequest add;
-  add.actor = actor;
+  // What comes back is added once per tenant that claimed it (an operator
+  // add for a certificate nobody claimed), all validated before anything is
+  // removed.
+  TP_ASSIGN_OR_RETURN(Claims claims, LoadClaims(store_, id, revision));
+  std::map<std::string, AddRequest> adds;  // by tenant; "" = operator
   for (const auto* entries : {&diff.only_in_right, &diff.kind_changed_right}) {
-    for (const auto& e : *entries) add.certificates.push_back({e.cert, e.kind, "revision " + revision});
+    for (const auto& e : *entries) {
+      auto it = claims.find(e.cert.sha256_hex());
+      const std::vector<std::string> tenants =
+          it == claims.end() ? std::vector<std::string>{""} : it->second;
+      for (const auto& tenant : tenants) {
+        AddRequest& add = adds[tenant];
+        add.tenant = tenant;
+        add.actor = actor;
+        add.certificates.push_back({e.cert, e.kind, "revision " + revision});
+      }
+    }
   }
-  if (!add.certificates.empty()) {
+  for (auto& [tenant, add] : adds) {
     add.validate_only = true;
     TP_ASSIGN_OR_RETURN(AddResult check, lifecycle_.Add(add));
     if (check.rejected) {
@@ -152,11 +210,16 @@ Result<RollbackResult> Revisions::Rollback(const std::string& id, const std::str
       result.removed.push_back(e.cert.sha256_hex());
     }
   }
-  if (!add.certificates.empty()) {
+  for (auto& [tenant, add] : adds) {
     add.validate_only = false;
     TP_ASSIGN_OR_RETURN(AddResult added, lifecycle_.Add(add));
     if (added.rejected) return Status::Policy("rollback to " + revision + " was refused midway");
-    for (const auto& c : added.certificates) result.re_added.push_back(c.cert.sha256_hex());
+    for (const auto& c : added.certificates) {
+      const std::string sha256 = c.cert.sha256_hex();
+      if (std::find(result.re_added.begin(), result.re_added.end(), sha256) == result.re_added.end()) {
+        result.re_added.push_back(sha256);
+      }
+    }
   }
   TP_ASSIGN_OR_RETURN(result.publish, Publish(id, actor));
   if (result.publish.revision != revision) {

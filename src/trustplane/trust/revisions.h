@@ -3,6 +3,8 @@
 //
 //   trust-configs/<id>.yaml                       the published revision
 //   trust-configs/history/<id>/<revision>.yaml    every revision ever published
+//   trust-configs/claims/<id>/<revision>.json     which tenants claimed each
+//                                                 certificate when it was first published
 //
 // A revision is the SHA-256 of the rendered bytes, so the same trusted set
 // always has the same revision. Publishing writes the history object first,
@@ -24,6 +26,8 @@ namespace trustplane::trust {
 
 std::string CurrentTrustConfigObject(std::string_view id);
 std::string TrustConfigHistoryObject(std::string_view id, std::string_view revision);
+// The trust config format has no tenants; a rollback restores the claims from here.
+std::string TrustConfigClaimsObject(std::string_view id, std::string_view revision);
 
 struct PublishResult {
   std::string revision;
@@ -55,8 +59,10 @@ class Revisions {
   // The published bytes of one revision (kNotFound when unknown).
   Result<std::string> Read(const std::string& id, const std::string& revision) const;
   // Makes the trusted set equal to the revision's (re-adding through the
-  // onboarding policy, removing what it lacks), then publishes it; the result
-  // is byte-identical to the revision. Re-running it completes an interrupted one.
+  // onboarding policy, for the tenants that claimed each certificate when the
+  // revision was published; removing what it lacks), then publishes it; the
+  // result is byte-identical to the revision. Certificates present in both
+  // keep their current claims. Re-running it completes an interrupted one.
   Result<RollbackResult> Rollback(const std::string& id, const std::string& revision,
                                   const std::string& actor, const std::string& reason);
 
