@@ -56,7 +56,7 @@ void RegisterAuditCommands(CLI::App& app, Context& ctx) {
         for (size_t i = 0; i < events.size(); ++i) {
           auto j = EventJson(events[i]);
           if (audit::ChangesTrust(events[i])) {
-            j["effective_at"] = effective[i].empty() ? nlohmann::json(nullptr) : nlohmann::json(effective[i]);
+            audit::AddEffectFields(effective[i], &j);
           }
           all.push_back(std::move(j));
         }
@@ -71,7 +71,13 @@ void RegisterAuditCommands(CLI::App& app, Context& ctx) {
           std::cout << (i ? "," : "") << e.fingerprints[i];
         }
         if (audit::ChangesTrust(e)) {
-          std::cout << "\t" << (effective[i].empty() ? "unpublished" : "effective " + effective[i]);
+          const auto& effect = effective[i];
+          std::cout << "\t"
+                    << (effect.published_at.empty() ? "unpublished"
+                                                    : "effective " + effect.published_at);
+          for (const auto& g : effect.loaded_by) {
+            std::cout << "; loaded by gateway " << g.gateway << " " << g.at;
+          }
         }
         if (!e.reason.empty()) std::cout << "\t" << e.reason;
         std::cout << "\n";

@@ -2,6 +2,8 @@
 // `trustplane gateway check --config gateway.yaml [--cert LEAF [--chain FILE]]`
 #include "cmd_gateway.h"
 
+#include <unistd.h>
+
 #include <cstdio>
 #include <fstream>
 #include <iostream>
@@ -12,6 +14,7 @@
 #include "trustplane/gateway/client_verifier.h"
 #include "trustplane/gateway/gateway_config.h"
 #include "trustplane/gateway/gateway_server.h"
+#include "trustplane/gateway/trust_load_reporter.h"
 #include "trustplane/gateway/trust_snapshot.h"
 #include "trustplane/x509/bundle.h"
 
@@ -21,15 +24,31 @@ namespace {
 using gateway::GatewayConfig;
 using gateway::TrustSnapshotHolder;
 
-// The config and its trust set, loaded; `home` owns the store a home source reads.
+// The config and its trust set, loaded; `home` owns the store a home source
+// reads and the audit log `reporter` writes to.
 struct Loaded {
   GatewayConfig config;
   std::string config_digest;
   std::unique_ptr<Home> home;
+  std::unique_ptr<gateway::TrustLoadReporter> reporter;
   std::unique_ptr<TrustSnapshotHolder> trust;
 };
 
-Result<std::unique_ptr<Loaded>> Load(const std::string& path) {
+// The name a gateway reports under when none is given: host name and port.
+std::string DefaultGatewayName(const GatewayConfig& config) {
+  char host[256] = {};
+  if (gethostname(host, sizeof host - 1) != 0) std::snprintf(host, sizeof host, "gateway");
+  return std::string(host) + ":" + std::to_string(config.listen.port);
+}
+
+// How a serving gateway names itself in a home's audit log, where it records
+// every trust set it loads; `check` does not report.
+struct Reporting {
+  bool enabled = false;
+  std::string name;  // "" = DefaultGatewayName
+};
+
+Result<std::unique_ptr<Loaded>> Load(const std::string& path, const Reporting& reporting = {}) {
   auto loaded = std::make_unique<Loaded>();
   TP_ASSIGN_OR_RETURN(loaded->config, gateway::LoadGatewayConfig(path));
   {
@@ -52,6 +71,13 @@ Result<std::unique_ptr<Loaded>> Load(const std::string& path) {
     trust_source = gateway::MakeTrustConfigFileSource(source.path);
   }
   loaded->trust = std::make_unique<TrustSnapshotHolder>(std::move(trust_source), options);
+  if (loaded->home && reporting.enabled) {
+    loaded->reporter = std::make_unique<gateway::TrustLoadReporter>(
+        loaded->home->audit_log(),
+        reporting.name.empty() ? DefaultGatewayName(loaded->config) : reporting.name,
+        loaded->home->config().trust_config_id);
+    loaded->trust->SetObserver(loaded->reporter.get());
+  }
   TP_RETURN_IF_ERROR(loaded->trust->Load());
   return loaded;
 }
@@ -212,8 +238,8 @@ Status Check(Context& ctx, const std::string& config_path, const std::string& ce
 }
 
 Status Serve(const std::string& config_path, int workers, const std::string& access_log,
-             const std::string& reload_interval) {
-  TP_ASSIGN_OR_RETURN(auto loaded, Load(config_path));
+             const std::string& reload_interval, const std::string& name) {
+  TP_ASSIGN_OR_RETURN(auto loaded, Load(config_path, Reporting{true, name}));
   gateway::ServerOptions options;
   options.workers = workers;
   options.config_digest = loaded->config_digest;
@@ -255,7 +281,7 @@ void RegisterGatewayCommands(CLI::App& app, Context& ctx) {
   CLI::App* gw = AddCommandGroup(app, ctx, "gateway", "the mTLS gateway (reverse proxy)");
 
   struct ServeOpts {
-    std::string config, access_log = "-", reload = "1s";
+    std::string config, access_log = "-", reload = "1s", name;
     int workers = 0;
   };
   auto s = std::make_shared<ServeOpts>();
@@ -268,7 +294,7 @@ void RegisterGatewayCommands(CLI::App& app, Context& ctx) {
                     "how often the trust source and gateway.yaml (with its server certificate "
                     "and key) are checked for changes (default 1s); SIGHUP reloads at once");
   serve->callback([&ctx, s] {
-    ctx.action = [s] { return Serve(s->config, s->workers, s->access_log, s->reload); };
+    ctx.action = [s] { return Serve(s->config, s->workers, s->access_log, s->reload, s->name); };
   });
 
   struct CheckOpts {
@@ -287,3 +313,6 @@ void RegisterGatewayCommands(CLI::App& app, Context& ctx) {
 }
 
 }  // namespace trustplane::cli
+  serve->add_option("--name", s->name,
+                    "the name under which this gateway records, in a trustplane home's audit "
+                    "log, each trust set it starts enforcing (default: HOSTNAME:PORT)");

@@ -216,10 +216,13 @@ class GatewayTest : public CliTest {
            Backend() + "\", allow: {tenants: [beta]}}\n";
   }
 
-  void StartGateway(const std::string& config) {
+  void StartGateway(const std::string& config, std::vector<std::string> extra_args = {}) {
     log_ = dir().Join("access.log");
-    pid_ = SpawnProcess({TRUSTPLANE_BIN, "gateway", "serve", "--config", config, "--workers", "2",
-                         "--access-log", log_});
+    std::vector<std::string> argv = {TRUSTPLANE_BIN, "gateway", "serve",        "--config",
+                                     config,         "--workers", "2",          "--access-log",
+                                     log_};
+    argv.insert(argv.end(), extra_args.begin(), extra_args.end());
+    pid_ = SpawnProcess(argv);
     for (int i = 0; i < 200; ++i) {
       if (CanConnect(port_)) return;
       int status = 0;
@@ -511,6 +514,66 @@ TEST_F(GatewayTest, RemovedCaIsRefusedAfterReloadAlsoForAResumedSession) {
   EXPECT_EQ(after.out.find("HTTP/1.1 200"), std::string::npos) << after.out;
   // Tenant a is untouched.
   EXPECT_EQ(Curl("/a/x", alice_cert_, alice_key_).http_code, 200);
+}
+
+TEST_F(GatewayTest, RollbackReachesARunningGatewayAndTheAuditLogSaysWhenItLoaded) {
+  const std::string rev1 = TpJson({"trust", "publish"})["revision"].get<std::string>();
+  // Gateway names are what operators see in `audit log`; --name sets it.
+  StartGateway(Config("REJECT_INVALID", TenantRoutes()), {"--name", "edge-1"});
+  ASSERT_EQ(Curl("/b/x", bob_cert_, bob_key_).http_code, 200);
+
+  ASSERT_EQ(
+      Tp({"trust", "remove", root_b_->cert.sha256_hex(), "--reason", "suspected leak"}).exit_code,
+      0);
+  const std::string rev2 = TpJson({"trust", "publish"})["revision"].get<std::string>();
+  ASSERT_NE(rev1, rev2);
+  auto eventually = [&](int want_http_code) {
+    for (int i = 0; i < 40; ++i) {
+      if (Curl("/b/x", bob_cert_, bob_key_).http_code == want_http_code) return true;
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    return false;
+  };
+  ASSERT_TRUE(eventually(0)) << "the removed CA was still accepted";
+
+  auto rollback = Tp({"trust", "rollback", rev1, "--reason", "false alarm"});
+  ASSERT_EQ(rollback.exit_code, 0) << rollback.err;
+  EXPECT_TRUE(eventually(200)) << "the rollback did not reach the running gateway";
+
+  // The gateway recorded each trust set it loaded, with the revision it
+  // renders to: the one published before, then rev2, then rev1 again.
+  std::vector<std::string> loaded_revisions;
+  for (int i = 0; i < 40; ++i) {
+    loaded_revisions.clear();
+    for (const auto& e : AuditEvents()) {
+      if (e["action"] == "gateway.trust_loaded") {
+        EXPECT_EQ(e["actor"], "gateway:edge-1");
+        loaded_revisions.push_back(e["details"]["revision"]);
+      }
+    }
+    if (loaded_revisions.size() >= 3) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  ASSERT_GE(loaded_revisions.size(), 3u);
+  EXPECT_EQ(loaded_revisions.front(), rev1);
+  EXPECT_NE(std::find(loaded_revisions.begin(), loaded_revisions.end(), rev2),
+            loaded_revisions.end());
+  EXPECT_EQ(loaded_revisions.back(), rev1);
+
+  // Every trust change, the rollback's included, is published and loaded by
+  // edge-1, never before it happened.
+  int changes = 0;
+  for (const auto& e : AuditEvents()) {
+    if (e["action"].get<std::string>().rfind("trust.", 0) != 0) continue;
+    ++changes;
+    ASSERT_FALSE(e["effective_at"].is_null()) << e.dump();
+    ASSERT_EQ(e["loaded_by"].size(), 1u) << e.dump();
+    EXPECT_EQ(e["loaded_by"][0]["gateway"], "edge-1");
+    EXPECT_GE(e["loaded_by"][0]["at"].get<std::string>(), e["time"].get<std::string>());
+  }
+  EXPECT_GE(changes, 4);  // two adds, the removal, the rollback's re-add
+  ProcessResult text = Tp({"audit", "log"});
+  EXPECT_NE(text.out.find("loaded by gateway edge-1"), std::string::npos) << text.out;
 }
 
 TEST_F(GatewayTest, ReloadingTheTrustSetUnderLoadFailsNoRequest) {

@@ -141,7 +141,7 @@ Json EventsJson(const std::vector<audit::AuditEvent>& events, const std::string&
     if (!only_tenant.empty() && events[i].tenant != only_tenant) continue;
     Json j = Json::parse(audit::SerializeEvent(events[i]));
     if (audit::ChangesTrust(events[i])) {
-      j["effective_at"] = effective[i].empty() ? Json(nullptr) : Json(effective[i]);
+      audit::AddEffectFields(effective[i], &j);
     }
     all.push_back(std::move(j));
   }

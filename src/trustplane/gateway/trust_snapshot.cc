@@ -174,10 +174,13 @@ Status TrustSnapshotHolder::Load() {
   std::lock_guard lock(refresh_mu_);
   auto version = source_->Version();
   if (!version.ok()) return version.status().WithContext(source_->Describe());
+  if (observer_) observer_->BeforeLoad();
   auto content = source_->Load();
   if (!content.ok()) return content.status().WithContext(source_->Describe());
   version_ = std::move(version).value();
-  current_.store(TrustSnapshot::Build(std::move(content).value(), 1, options_));
+  auto first = TrustSnapshot::Build(std::move(content).value(), 1, options_);
+  current_.store(first);
+  if (observer_) observer_->Loaded(*first);
   return Status::Ok();
 }
 
@@ -186,6 +189,7 @@ Result<bool> TrustSnapshotHolder::Refresh() {
   auto version = source_->Version();
   if (!version.ok()) return version.status().WithContext(source_->Describe());
   if (*version == version_) return false;
+  if (observer_) observer_->BeforeLoad();
   auto content = source_->Load();
   if (!content.ok()) return content.status().WithContext(source_->Describe());
   version_ = std::move(version).value();
@@ -193,7 +197,8 @@ Result<bool> TrustSnapshotHolder::Refresh() {
   const uint64_t next = old ? old->generation() + 1 : 1;
   auto fresh = TrustSnapshot::Build(std::move(content).value(), next, options_);
   if (old && old->digest() == fresh->digest()) return false;
-  current_.store(std::move(fresh));
+  current_.store(fresh);
+  if (observer_) observer_->Loaded(*fresh);
   return true;
 }
 

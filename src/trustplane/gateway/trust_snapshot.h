@@ -85,6 +85,17 @@ std::unique_ptr<TrustSetSource> MakeTrustConfigFileSource(std::string path);
 // The content of a trust config document (for tests and `gateway check`).
 Result<TrustSetContent> TrustSetFromTrustConfig(std::string_view text);
 
+// Told about every snapshot a holder makes current, e.g. to record in the
+// audit log which trust set a gateway enforces from when.
+class TrustLoadObserver {
+ public:
+  virtual ~TrustLoadObserver() = default;
+  // Right before the source is read for a possibly new snapshot.
+  virtual void BeforeLoad() {}
+  // Right after `snapshot` became current.
+  virtual void Loaded(const TrustSnapshot& snapshot) = 0;
+};
+
 // Holds the current snapshot. Current() is lock-free for readers and safe
 // from any thread; Refresh() runs on one thread at a time.
 class TrustSnapshotHolder {
@@ -100,6 +111,8 @@ class TrustSnapshotHolder {
 
   std::shared_ptr<const TrustSnapshot> Current() const { return current_.load(); }
   const TrustSetSource& source() const { return *source_; }
+  // Set before Load(); `observer` must outlive the holder's loads.
+  void SetObserver(TrustLoadObserver* observer) { observer_ = observer; }
 
  private:
   std::unique_ptr<TrustSetSource> source_;
@@ -107,6 +120,7 @@ class TrustSnapshotHolder {
   std::mutex refresh_mu_;
   std::string version_;  // guarded by refresh_mu_
   std::atomic<std::shared_ptr<const TrustSnapshot>> current_;
+  TrustLoadObserver* observer_ = nullptr;
 };
 
 }  // namespace trustplane::gateway
