@@ -3,6 +3,7 @@
 #include <openssl/err.h>
 #include <openssl/ocsp.h>
 
+#include <cstring>
 #include <map>
 #include <mutex>
 #include <shared_mutex>
@@ -90,6 +91,11 @@ struct OcspResponder::State {
   std::string aki;  // the CA's key identifier, lowercase hex, as the certdb keys rows
   CertDb* certdb = nullptr;
   OcspResponderOptions options;
+
+  // The CA's name and key hashes as a SHA-1 CertID carries them, computed
+  // once: nearly every request uses SHA-1 (RFC 5019), and building a CertID
+  // per request to compare costs two digests and several allocations.
+  std::string sha1_name_hash, sha1_key_hash;
 
   std::mutex db_mu;  // CertDb is one connection
   mutable std::shared_mutex cache_mu;
@@ -187,6 +193,21 @@ struct OcspResponder::State {
     return fresh.der;
   }
 
+  bool IssuedBySha1(const ASN1_OCTET_STRING* name_hash, const ASN1_OCTET_STRING* key_hash) const {
+    auto same = [](const ASN1_OCTET_STRING* a, const std::string& b) {
+      return a && static_cast<size_t>(ASN1_STRING_length(a)) == b.size() &&
+             std::memcmp(ASN1_STRING_get0_data(a), b.data(), b.size()) == 0;
+    };
+    return same(name_hash, sha1_name_hash) && same(key_hash, sha1_key_hash);
+  }
+
+  // Any other hash algorithm: hash the CA's name and key with it and compare.
+  bool IssuedBy(const ASN1_OBJECT* md_oid, const ASN1_INTEGER* serial, const OCSP_CERTID* id) const {
+    const EVP_MD* md = md_oid ? EVP_get_digestbyobj(md_oid) : nullptr;
+    CertIdPtr ours(md ? CertIdFor(md, serial) : CertIdPtr());
+    return ours && OCSP_id_issuer_cmp(ours.get(), id) == 0;
+  }
+
   std::string Respond(std::string_view request_der) {
     const auto* p = reinterpret_cast<const unsigned char*>(request_der.data());
     OcspRequestPtr req(d2i_OCSP_REQUEST(nullptr, &p, static_cast<long>(request_der.size())));
@@ -202,16 +223,16 @@ struct OcspResponder::State {
     bool sha1_ids = true;
     for (int i = 0; i < count; ++i) {
       OCSP_CERTID* id = OCSP_onereq_get0_id(OCSP_request_onereq_get0(req.get(), i));
+      ASN1_OCTET_STRING *name_hash = nullptr, *key_hash = nullptr;
       ASN1_OBJECT* md_oid = nullptr;
       ASN1_INTEGER* serial = nullptr;
-      OCSP_id_get0_info(nullptr, &md_oid, nullptr, &serial, id);
-      const EVP_MD* md = md_oid ? EVP_get_digestbyobj(md_oid) : nullptr;
-      CertIdPtr ours(md && serial ? CertIdFor(md, serial) : CertIdPtr());
-      if (!ours || OCSP_id_issuer_cmp(ours.get(), id) != 0) {
+      OCSP_id_get0_info(&name_hash, &md_oid, &key_hash, &serial, id);
+      const bool sha1 = md_oid && OBJ_obj2nid(md_oid) == NID_sha1;
+      if (!serial || !(sha1 ? IssuedBySha1(name_hash, key_hash) : IssuedBy(md_oid, serial, id))) {
         ERR_clear_error();
         return ResponseWithStatus(OCSP_RESPONSE_STATUS_UNAUTHORIZED);
       }
-      sha1_ids = sha1_ids && EVP_MD_is_a(md, "SHA1");
+      sha1_ids = sha1_ids && sha1;
       BignumPtr bn(ASN1_INTEGER_to_BN(serial, nullptr));
       char* text = bn ? BN_bn2dec(bn.get()) : nullptr;
       const std::string decimal = text ? text : "";
@@ -262,6 +283,18 @@ Result<OcspResponder> OcspResponder::Create(const x509::Certificate& ca, const x
   if (s->aki.empty()) {
     return Status::InvalidArgument("the CA " + ca.subject() +
                                    " has no subjectKeyIdentifier, so the certdb cannot find its certificates");
+  }
+  {
+    // Any serial will do: only the issuer hashes are kept.
+    OpenSslPtr<ASN1_INTEGER, ASN1_INTEGER_free> one(ASN1_INTEGER_new());
+    CertIdPtr id(one && ASN1_INTEGER_set(one.get(), 1) == 1 ? s->CertIdFor(EVP_sha1(), one.get()) : CertIdPtr());
+    ASN1_OCTET_STRING *name_hash = nullptr, *key_hash = nullptr;
+    if (id) OCSP_id_get0_info(&name_hash, nullptr, &key_hash, nullptr, id.get());
+    if (!name_hash || !key_hash) return Status::Internal(OpenSslError("cannot hash the CA's name and key"));
+    s->sha1_name_hash.assign(reinterpret_cast<const char*>(ASN1_STRING_get0_data(name_hash)),
+                             static_cast<size_t>(ASN1_STRING_length(name_hash)));
+    s->sha1_key_hash.assign(reinterpret_cast<const char*>(ASN1_STRING_get0_data(key_hash)),
+                            static_cast<size_t>(ASN1_STRING_length(key_hash)));
   }
   s->certdb = certdb;
   s->options = options;
