@@ -78,7 +78,7 @@ KeySpec ParseKey(const Json& k) {
 
 CaSettings ParseCa(const Json& c) {
   ObjectAt(c, "ca");
-  CheckFields(c, "ca ", {"expiry", "backdate", "pathlen", "pathlenzero"});
+  CheckFields(c, "ca ", {"expiry", "backdate", "pathlen", "pathlenzero", "name_constraints"});
   CaSettings ca;
   if (!StringAt(c, "expiry", "ca.").empty()) ca.expiry_seconds = DurationAt(c, "expiry", "ca.");
   if (ca.expiry_seconds <= 0) throw FieldError{"ca.expiry must be positive"};
@@ -92,6 +92,11 @@ CaSettings ParseCa(const Json& c) {
   if (c.contains("pathlenzero") && !c["pathlenzero"].is_null()) {
     if (!c["pathlenzero"].is_boolean()) throw FieldError{"ca.pathlenzero must be true or false"};
     ca.path_len_zero = c["pathlenzero"].get<bool>();
+  }
+  if (c.contains("name_constraints") && !c["name_constraints"].is_null()) {
+    auto nc = ParseNameConstraints(c["name_constraints"], "ca.name_constraints");
+    if (!nc.ok()) throw FieldError{nc.status().message()};
+    ca.name_constraints = std::move(nc).value();
   }
   return ca;
 }

@@ -2,7 +2,8 @@
 //   {"CN": "svc", "names": [{"C": "US", "ST": "", "L": "", "O": "Acme", "OU": ""}],
 //    "hosts": ["svc.example.com", "10.0.0.1", "ops@example.com", "spiffe://acme/svc"],
 //    "key": {"algo": "ecdsa", "size": 256},
-//    "ca": {"expiry": "87600h", "pathlen": 1, "pathlenzero": false, "backdate": "1h"}}
+//    "ca": {"expiry": "87600h", "pathlen": 1, "pathlenzero": false, "backdate": "1h",
+//           "name_constraints": {"permitted": {"dns": ["example.com"]}}}}
 #pragma once
 
 #include <cstdint>
@@ -12,6 +13,7 @@
 #include <vector>
 
 #include "trustplane/base/status.h"
+#include "trustplane/pki/name_constraints.h"
 #include "trustplane/pki/private_key.h"
 #include "trustplane/pki/subject.h"
 
@@ -25,6 +27,8 @@ struct CaSettings {
   int64_t backdate_seconds = 0;           // 0: cfssl's default of 5 minutes
   int path_len = 0;
   bool path_len_zero = false;
+  // trustplane's own (cfssl has none): the new CA's nameConstraints.
+  std::optional<NameConstraints> name_constraints;
 };
 
 struct CertificateRequest {

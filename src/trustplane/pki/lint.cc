@@ -1,5 +1,7 @@
 #include "trustplane/pki/lint.h"
 
+#include <arpa/inet.h>
+
 #include "trustplane/pki/serial_number.h"
 
 namespace trustplane::pki {
@@ -48,6 +50,18 @@ Status LintSans(const SubjectAltNameSet& sans) {
   return Status::Ok();
 }
 
+// A subject CN that verifiers may take for a host name (OpenSSL does when a
+// leaf has no DNS SAN): a valid DNS name with a dot that is not an IPv4
+// address. "" otherwise.
+std::string CommonNameAsDns(const std::string& cn) {
+  unsigned char ip[4];
+  if (cn.find('.') == std::string::npos || !DnsNameError(cn).empty() ||
+      inet_pton(AF_INET, cn.c_str(), ip) == 1) {
+    return "";
+  }
+  return cn;
+}
+
 }  // namespace
 
 Status LintIssuance(const IssuancePlan& p) {
@@ -61,6 +75,11 @@ Status LintIssuance(const IssuancePlan& p) {
   if (!p.is_ca && p.usages.cert_sign()) {
     return Refuse("leaf-with-keycertsign",
                   "only CA profiles (ca_constraint.is_ca) may have the \"cert sign\" usage");
+  }
+  if (p.has_name_constraints && !p.is_ca) {
+    return Refuse("name-constraints-on-leaf",
+                  "name_constraints belong on CA certificates only; the signing profile is not a CA profile "
+                  "(ca_constraint.is_ca)");
   }
   if (std::string why = SerialNumberError(p.serial); !why.empty()) {
     return Refuse("serial-number", "serial " + SerialHex(p.serial) + " cannot be used: " + why);
@@ -86,6 +105,12 @@ Status LintIssuance(const IssuancePlan& p) {
                                             " must be below the issuer's " +
                                             std::to_string(*p.issuer->path_len));
       }
+    }
+  }
+  if (p.issuer && p.issuer->name_constraints) {
+    const std::string cn = p.is_ca ? "" : CommonNameAsDns(p.common_name);
+    if (std::string v = NameConstraintViolation(*p.issuer->name_constraints, p.sans, cn); !v.empty()) {
+      return Refuse("name-constraints-violated", v + " of the CA certificate " + p.issuer->subject);
     }
   }
   if (p.not_after <= p.not_before) {

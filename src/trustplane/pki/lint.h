@@ -16,6 +16,10 @@
 //   issuer-pathlen           a CA below an issuer with pathlen 0, or a
 //                            pathlen not below the issuer's (4.2.1.9)
 //   san-dns-syntax, san-email-syntax, san-uri-syntax   malformed SANs (4.2.1.6)
+//   name-constraints-on-leaf   nameConstraints on a certificate that is not
+//                            a CA (4.2.1.10: only CA certificates carry them)
+//   name-constraints-violated  a SAN, or a leaf's subject CN that looks like
+//                            a DNS name, outside the issuer's nameConstraints
 // Rules on the issuer itself (LintIssuer):
 //   issuer-not-ca            the issuing certificate is not CA:TRUE
 //   issuer-without-keycertsign  its keyUsage lacks keyCertSign
@@ -28,6 +32,7 @@
 #include "trustplane/base/time.h"
 #include "trustplane/pki/hosts.h"
 #include "trustplane/pki/key_usage.h"
+#include "trustplane/pki/name_constraints.h"
 #include "trustplane/x509/certificate.h"
 
 namespace trustplane::pki {
@@ -36,12 +41,15 @@ struct IssuerFacts {
   std::string subject;
   UnixSeconds not_after = 0;
   std::optional<int> path_len;
+  std::optional<NameConstraints> name_constraints;  // the DNS, IP, email and URI ones
 };
 
 // Everything the lint looks at in a certificate about to be signed.
 struct IssuancePlan {
   bool subject_empty = false;
+  std::string common_name;
   SubjectAltNameSet sans;
+  bool has_name_constraints = false;  // the certificate would carry nameConstraints
   bool is_ca = false;
   std::optional<int> path_len;
   Usages usages;

@@ -311,6 +311,44 @@ Status OcspResponder::Refresh(const CertificateRecord& record) const {
   return state_->Presign(record, NowUnix()).status();
 }
 
+Result<std::string> OcspResponder::SignStatement(const x509::Certificate& cert,
+                                                 const OcspStatement& statement) const {
+  CertStatus st;
+  if (statement.status == "good") {
+    st.status = V_OCSP_CERTSTATUS_GOOD;
+  } else if (statement.status == "unknown") {
+    st.status = V_OCSP_CERTSTATUS_UNKNOWN;
+  } else if (statement.status == "revoked") {
+    if (statement.reason < 0 || statement.reason > 10 || statement.reason == 7) {
+      return Status::InvalidArgument("revocation reason " + std::to_string(statement.reason) +
+                                     " is not an RFC 5280 reason code (0-10 without 7)");
+    }
+    st.status = V_OCSP_CERTSTATUS_REVOKED;
+    st.reason = statement.reason == 0 ? OCSP_REVOKED_STATUS_NOSTATUS : statement.reason;
+    st.revoked_at = statement.revoked_at;
+  } else {
+    return Status::InvalidArgument("status '" + statement.status + "' is not good, revoked or unknown");
+  }
+  static const std::map<std::string, const char*> kHashes = {
+      {"MD5", "MD5"}, {"SHA1", "SHA1"}, {"SHA256", "SHA256"}, {"SHA384", "SHA384"}, {"SHA512", "SHA512"}};
+  auto hash = kHashes.find(statement.issuer_hash);
+  if (hash == kHashes.end()) {
+    return Status::InvalidArgument("issuer hash '" + statement.issuer_hash +
+                                   "' is not MD5, SHA1, SHA256, SHA384 or SHA512");
+  }
+  const auto* p = reinterpret_cast<const unsigned char*>(cert.der().data());
+  X509Ptr x(d2i_X509(nullptr, &p, static_cast<long>(cert.der().size())));
+  if (!x || X509_check_issued(state_->ca.get(), x.get()) != X509_V_OK ||
+      X509_verify(x.get(), X509_get0_pubkey(state_->ca.get())) != 1) {
+    ERR_clear_error();
+    return Status::InvalidArgument("certificate " + cert.subject() + " was not issued by this responder's CA");
+  }
+  OpenSslPtr<EVP_MD, EVP_MD_free> md(EVP_MD_fetch(nullptr, hash->second, nullptr));
+  CertIdPtr id(md ? state_->CertIdFor(md.get(), X509_get0_serialNumber(x.get())) : CertIdPtr());
+  if (!id) return Status::Internal(OpenSslError("cannot build an OCSP CertID with " + statement.issuer_hash));
+  return state_->Sign({{id.get(), st}}, nullptr, NowUnix());
+}
+
 Result<size_t> OcspResponder::RefreshAll() const {
   std::vector<CertificateRecord> certs;
   std::map<std::string, std::string> stored;  // serial -> body

@@ -26,6 +26,14 @@ struct OcspResponderOptions {
   int64_t refresh_before = 3600;        // re-sign when nextUpdate is this close
 };
 
+// What cfssl's `ocspsign` asks a response to say about one certificate.
+struct OcspStatement {
+  std::string status = "good";  // "good", "revoked" or "unknown"
+  int reason = 0;               // RFC 5280 reason code, for "revoked"
+  UnixSeconds revoked_at = 0;   // for "revoked"
+  std::string issuer_hash = "SHA1";  // CertID hash: MD5, SHA1, SHA256, SHA384, SHA512
+};
+
 // Thread-safe: Respond and Refresh may run on many threads; certdb access is
 // serialized inside, signing is not.
 class OcspResponder {
@@ -45,6 +53,12 @@ class OcspResponder {
   // Signs and stores (upserts) the response for one certdb record; used at
   // issue, at revoke and by `ca ocsp-refresh`.
   Status Refresh(const CertificateRecord& record) const;
+  // cfssl's `ocspsign`: a response for `cert` saying exactly `statement`,
+  // whatever the certdb says; nothing is stored. kInvalidArgument for a
+  // certificate this CA did not issue, an unknown status or hash, or a
+  // reason outside RFC 5280's codes.
+  Result<std::string> SignStatement(const x509::Certificate& cert, const OcspStatement& statement) const;
+
   // Refresh for every unexpired certificate of this CA whose stored response
   // is missing, stale or due; returns how many were signed.
   Result<size_t> RefreshAll() const;

@@ -1,5 +1,7 @@
 #include "trustplane/pki/profile_extensions.h"
 
+#include <arpa/inet.h>
+#include <openssl/err.h>
 #include <openssl/objects.h>
 
 namespace trustplane::pki {
@@ -9,6 +11,7 @@ using BitStringPtr = OpenSslPtr<ASN1_BIT_STRING, ASN1_BIT_STRING_free>;
 using InfoAccessPtr = OpenSslPtr<AUTHORITY_INFO_ACCESS, AUTHORITY_INFO_ACCESS_free>;
 using DistPointsPtr = OpenSslPtr<CRL_DIST_POINTS, CRL_DIST_POINTS_free>;
 using PoliciesPtr = OpenSslPtr<CERTIFICATEPOLICIES, CERTIFICATEPOLICIES_free>;
+using NameConstraintsPtr = OpenSslPtr<NAME_CONSTRAINTS, NAME_CONSTRAINTS_free>;
 void FreeObjects(EXTENDED_KEY_USAGE* s) { sk_ASN1_OBJECT_pop_free(s, ASN1_OBJECT_free); }
 using ExtKeyUsagePtr = OpenSslPtr<EXTENDED_KEY_USAGE, FreeObjects>;
 
@@ -123,7 +126,112 @@ Result<ExtensionPtr> OcspNoCheckExtension() {
   return ext;
 }
 
+GENERAL_NAME* TextName(int type, const std::string& text) {
+  GENERAL_NAME* gn = GENERAL_NAME_new();
+  ASN1_IA5STRING* value = ASN1_IA5STRING_new();
+  ASN1_STRING_set(value, text.data(), static_cast<int>(text.size()));
+  GENERAL_NAME_set0_value(gn, type, value);
+  return gn;
+}
+
+// An iPAddress subtree: the address followed by its mask (RFC 5280 4.2.1.10).
+GENERAL_NAME* CidrName(const std::string& cidr) {
+  const size_t slash = cidr.find('/');
+  const std::string host = cidr.substr(0, slash);
+  const int prefix = std::stoi(cidr.substr(slash + 1));
+  unsigned char bytes[32] = {};
+  int len = 4;
+  if (inet_pton(AF_INET, host.c_str(), bytes) != 1) {
+    inet_pton(AF_INET6, host.c_str(), bytes);
+    len = 16;
+  }
+  for (int bit = 0; bit < prefix; ++bit) bytes[len + bit / 8] |= static_cast<unsigned char>(0x80 >> (bit % 8));
+  GENERAL_NAME* gn = GENERAL_NAME_new();
+  ASN1_OCTET_STRING* value = ASN1_OCTET_STRING_new();
+  ASN1_OCTET_STRING_set(value, bytes, 2 * len);
+  GENERAL_NAME_set0_value(gn, GEN_IPADD, value);
+  return gn;
+}
+
+Status AddSubtrees(STACK_OF(GENERAL_SUBTREE) * *list, const NameSubtrees& names, const char* which) {
+  struct Kind {
+    const char* name;
+    const std::vector<std::string>* entries;
+    int type;
+  };
+  const Kind kinds[] = {{"dns", &names.dns, GEN_DNS},
+                        {"ip", &names.ip, GEN_IPADD},
+                        {"email", &names.email, GEN_EMAIL},
+                        {"uri", &names.uri, GEN_URI}};
+  for (const Kind& kind : kinds) {
+    for (const std::string& entry : *kind.entries) {
+      if (std::string why = NameConstraintEntryError(kind.name, entry); !why.empty()) {
+        return Status::InvalidArgument(std::string("name_constraints.") + which + "." + kind.name + ": '" + entry +
+                                       "' " + why);
+      }
+      if (*list == nullptr) *list = sk_GENERAL_SUBTREE_new_null();
+      GENERAL_SUBTREE* subtree = GENERAL_SUBTREE_new();
+      GENERAL_NAME_free(subtree->base);
+      subtree->base = kind.type == GEN_IPADD ? CidrName(entry) : TextName(kind.type, entry);
+      sk_GENERAL_SUBTREE_push(*list, subtree);
+    }
+  }
+  return Status::Ok();
+}
+
+std::string CidrText(const ASN1_OCTET_STRING* value) {
+  const int len = ASN1_STRING_length(value) / 2;
+  const unsigned char* bytes = ASN1_STRING_get0_data(value);
+  if (len != 4 && len != 16) return "";
+  char text[INET6_ADDRSTRLEN] = {};
+  inet_ntop(len == 4 ? AF_INET : AF_INET6, bytes, text, sizeof text);
+  int prefix = 0;
+  for (int bit = 0; bit < len * 8 && ((bytes[len + bit / 8] >> (7 - bit % 8)) & 1); ++bit) ++prefix;
+  return std::string(text) + "/" + std::to_string(prefix);
+}
+
+void ReadSubtrees(const STACK_OF(GENERAL_SUBTREE) * list, NameSubtrees* out) {
+  for (int i = 0; i < sk_GENERAL_SUBTREE_num(list); ++i) {
+    const GENERAL_NAME* base = sk_GENERAL_SUBTREE_value(list, i)->base;
+    const auto text = [&](const ASN1_STRING* s) {
+      return std::string(reinterpret_cast<const char*>(ASN1_STRING_get0_data(s)),
+                         static_cast<size_t>(ASN1_STRING_length(s)));
+    };
+    switch (base->type) {
+      case GEN_DNS: out->dns.push_back(text(base->d.dNSName)); break;
+      case GEN_EMAIL: out->email.push_back(text(base->d.rfc822Name)); break;
+      case GEN_URI: out->uri.push_back(text(base->d.uniformResourceIdentifier)); break;
+      case GEN_IPADD:
+        if (std::string cidr = CidrText(base->d.iPAddress); !cidr.empty()) out->ip.push_back(cidr);
+        break;
+      default: break;
+    }
+  }
+}
+
 }  // namespace
+
+Result<ExtensionPtr> NameConstraintsExtension(const NameConstraints& nc) {
+  NameConstraintsPtr value(NAME_CONSTRAINTS_new());
+  TP_RETURN_IF_ERROR(AddSubtrees(&value->permittedSubtrees, nc.permitted, "permitted"));
+  TP_RETURN_IF_ERROR(AddSubtrees(&value->excludedSubtrees, nc.excluded, "excluded"));
+  return Encode(NID_name_constraints, nc.critical, value.get());
+}
+
+std::optional<NameConstraints> ReadNameConstraints(const X509* cert) {
+  int critical = 0;
+  NameConstraintsPtr value(
+      static_cast<NAME_CONSTRAINTS*>(X509_get_ext_d2i(cert, NID_name_constraints, &critical, nullptr)));
+  if (!value) {
+    ERR_clear_error();
+    return std::nullopt;
+  }
+  NameConstraints out;
+  out.critical = critical == 1;
+  ReadSubtrees(value->permittedSubtrees, &out.permitted);
+  ReadSubtrees(value->excludedSubtrees, &out.excluded);
+  return out;
+}
 
 Result<ProfileExtensions> BuildProfileExtensions(const SigningProfile& p,
                                                  const std::string& issuer_key_id) {
@@ -144,6 +252,7 @@ Result<ProfileExtensions> BuildProfileExtensions(const SigningProfile& p,
   }
   if (!p.crl_url.empty()) TP_RETURN_IF_ERROR(add(out.after_san, CrlDistributionPointExtension(p.crl_url)));
   if (!p.policies.empty()) TP_RETURN_IF_ERROR(add(out.after_san, PoliciesExtension(p.policies)));
+  if (p.name_constraints) TP_RETURN_IF_ERROR(add(out.after_san, NameConstraintsExtension(*p.name_constraints)));
   if (p.ocsp_no_check) TP_RETURN_IF_ERROR(add(out.after_san, OcspNoCheckExtension()));
   return out;
 }

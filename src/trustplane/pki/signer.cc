@@ -226,7 +226,9 @@ Result<SignedCertificate> Issue(const IssuerSide& issuer, const PreparedProfile&
 
   IssuancePlan plan;
   plan.subject_empty = subject_empty;
+  plan.common_name = cn;
   plan.sans = sans;
+  plan.has_name_constraints = p.name_constraints.has_value();
   plan.is_ca = p.ca_constraint.is_ca;
   plan.path_len = p.ca_constraint.PathLen();
   plan.usages = p.usages;
@@ -330,7 +332,8 @@ Result<Signer> Signer::Create(const x509::Certificate& ca, const PrivateKey& ca_
       ERR_clear_error();
     }
   }
-  s->issuer.facts = IssuerFacts{ca.subject(), ca.not_after(), ca.basic_constraints().path_len};
+  s->issuer.facts = IssuerFacts{ca.subject(), ca.not_after(), ca.basic_constraints().path_len,
+                                ReadNameConstraints(s->native.cert.get())};
   s->issuer.key_id_hex = HexEncode(key_id);
   TP_ASSIGN_OR_RETURN(s->profiles[""], Prepare("default", s->config.default_profile, key_id));
   for (const auto& [name, profile] : s->config.profiles) {

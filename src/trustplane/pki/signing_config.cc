@@ -185,7 +185,7 @@ SigningProfile ParseProfile(const Json& j, const std::string& where, bool is_def
                    "auth_remote", "not_before", "not_after", "name_whitelist", "ct_log_servers",
                    "allowed_extensions", "cert_store", "lint_error_level", "ignored_lints",
                    "ignored_lint_sources", "policies", "csrwhitelist",
-                   "clientprovidesserialnumbers"});
+                   "clientprovidesserialnumbers", "name_constraints"});
   SigningProfile p;
   p.usage_names = m.StringList("usages");
   auto usages = ParseUsages(p.usage_names);
@@ -210,6 +210,11 @@ SigningProfile ParseProfile(const Json& j, const std::string& where, bool is_def
       Fail(m.Field("name_whitelist"), "'" + p.name_whitelist + "' is not a valid regular expression (" +
                                           e.what() + ")");
     }
+  }
+  if (const Json* nc = m.Get("name_constraints")) {
+    auto parsed = ParseNameConstraints(*nc, m.Field("name_constraints"));
+    if (!parsed.ok()) throw ConfigError{parsed.status().message()};
+    p.name_constraints = std::move(parsed).value();
   }
   if (const Json* w = m.Get("csrwhitelist")) p.csr_whitelist = ParseCsrWhitelist(*w, m.Field("CSRWhitelist"));
   p.client_provides_serial_numbers = m.Bool("clientprovidesserialnumbers");

@@ -25,6 +25,7 @@ SigningProfile SigningProfile::ForCa(const CaSettings& ca) {
   p.ca_constraint.is_ca = true;
   p.ca_constraint.max_path_len = ca.path_len;
   p.ca_constraint.max_path_len_zero = ca.path_len_zero;
+  p.name_constraints = ca.name_constraints;
   return p;
 }
 

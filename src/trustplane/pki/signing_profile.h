@@ -13,6 +13,7 @@
 #include "trustplane/base/time.h"
 #include "trustplane/pki/certificate_request.h"
 #include "trustplane/pki/key_usage.h"
+#include "trustplane/pki/name_constraints.h"
 
 namespace trustplane::pki {
 
@@ -52,6 +53,9 @@ struct SigningProfile {
   bool ocsp_no_check = false;            // id-pkix-ocsp-nocheck, for OCSP responder certificates
   CaConstraint ca_constraint;
   std::vector<CertificatePolicy> policies;
+  // trustplane's own (cfssl has none): nameConstraints for the CA
+  // certificates this profile issues; the lint refuses them on a leaf profile.
+  std::optional<NameConstraints> name_constraints;
   // Regular expression (ECMAScript syntax, which covers the RE2 patterns
   // cfssl configs use) that the CN and every DNS, email and URI SAN must
   // match. Unlike cfssl, it must match the WHOLE name: "example\.com" does
@@ -68,7 +72,8 @@ struct SigningProfile {
   // cfssl's built-in default: 1 year; signing, key encipherment, server auth, client auth.
   static SigningProfile Default();
   // cfssl's policy for a new CA (`gencert -initca`): "cert sign", "crl sign",
-  // CA:TRUE, with the CSR JSON's "ca" expiry, backdate and path length.
+  // CA:TRUE, with the CSR JSON's "ca" expiry, backdate, path length and
+  // name constraints.
   static SigningProfile ForCa(const CaSettings& ca);
 
   struct Validity {

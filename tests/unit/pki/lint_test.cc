@@ -243,5 +243,42 @@ TEST(LintIssuerTest, IssuerWithoutKeyCertSign) {
   EXPECT_EQ(s.message().rfind("lint issuer-without-keycertsign: ", 0), 0u) << s.message();
 }
 
+TEST(LintIssuanceTest, NameConstraintsStayOnCasAndBoundWhatIsBelowThem) {
+  IssuancePlan leaf = GoodLeaf();
+  leaf.has_name_constraints = true;
+  ExpectRefused(leaf, "name-constraints-on-leaf");
+  IssuancePlan sub_ca = GoodSubCa();
+  sub_ca.has_name_constraints = true;
+  EXPECT_TRUE(LintIssuance(sub_ca).ok());
+
+  NameConstraints nc;
+  nc.permitted.dns = {"example.com"};
+  nc.permitted.ip = {"10.0.0.0/8", "::1/128"};
+  nc.permitted.email = {"example.com"};
+  nc.permitted.uri = {"acme"};
+  IssuancePlan inside = GoodLeaf();
+  inside.common_name = "svc.example.com";
+  inside.issuer->name_constraints = nc;
+  EXPECT_TRUE(LintIssuance(inside).ok()) << LintIssuance(inside).ToString();
+
+  IssuancePlan cn_outside = inside;  // a leaf's host-like CN counts as a DNS name
+  cn_outside.common_name = "svc.example.net";
+  ExpectRefused(cn_outside, "name-constraints-violated");
+  IssuancePlan label_cn = inside;  // a CN that is no host name does not
+  label_cn.common_name = "Service Account 7";
+  EXPECT_TRUE(LintIssuance(label_cn).ok());
+  IssuancePlan ca_cn = GoodSubCa();  // nor does a CA's
+  ca_cn.common_name = "ca.example.net";
+  ca_cn.issuer->name_constraints = nc;
+  EXPECT_TRUE(LintIssuance(ca_cn).ok()) << LintIssuance(ca_cn).ToString();
+
+  IssuancePlan ip_outside = inside;
+  ip_outside.sans.ip.push_back("172.16.0.1");
+  ExpectRefused(ip_outside, "name-constraints-violated");
+  EXPECT_NE(LintIssuance(ip_outside).message().find("'172.16.0.1' is outside permitted ip [10.0.0.0/8, ::1/128]"),
+            std::string::npos)
+      << LintIssuance(ip_outside).message();
+}
+
 }  // namespace
 }  // namespace trustplane::pki
