@@ -1,7 +1,10 @@
 // `trustplane ca serve` as a drop-in for `cfssl serve`: started with cfssl's
 // single-dash flags, driven by curl, openssl and (when installed) Debian's
 // own cfssl client in -remote and auth_remote mode.
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <signal.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -16,6 +19,36 @@ namespace trustplane::testing {
 namespace {
 
 constexpr char kAuthKey[] = "0123456789ABCDEF0123456789ABCDEF";
+
+// A port nobody listens on right now (the kernel's pick for an ephemeral bind).
+int FreePort() {
+  const int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
+  socklen_t len = sizeof addr;
+  getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  close(fd);
+  return ntohs(addr.sin_port);
+}
+
+// Waits, at most `limit`, until something accepts TCP connections on 127.0.0.1:port.
+bool WaitForListener(int port, std::chrono::seconds limit) {
+  const auto deadline = std::chrono::steady_clock::now() + limit;
+  while (std::chrono::steady_clock::now() < deadline) {
+    const int fd = socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    addr.sin_port = htons(static_cast<uint16_t>(port));
+    const bool up = connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
+    close(fd);
+    if (up) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  return false;
+}
 
 bool HaveProgram(const std::string& name) {
   return RunProcess({"sh", "-c", "command -v " + name}).exit_code == 0;
@@ -229,6 +262,88 @@ TEST_F(CaServeTest, DebiansCfsslClientGetsCertificatesRemotelyAndWithAuthRemote)
   auto unauthenticated = Cfssl({"gencert", "-remote", remote, "-profile", "authed", Stem("csr.json")});
   EXPECT_NE(unauthenticated.exit_code, 0);
   EXPECT_NE(unauthenticated.err.find("authentication required"), std::string::npos) << unauthenticated.err;
+}
+
+TEST_F(CaServeTest, OcspSignWithAnAuthTokenAndCertinfoOfALocalTlsServer) {
+  StartServer("-");
+  auto issued = PostJson("newcert", R"({"request": {"CN": "nc-peer", "hosts": ["127.0.0.1"]}, "profile": "client"})");
+  ASSERT_TRUE(issued["success"].get<bool>()) << issued.dump();
+  const std::string leaf = Write("peer.pem", issued["result"]["certificate"].get<std::string>());
+  const std::string leaf_key = Write("peer-key.pem", issued["result"]["private_key"].get<std::string>());
+
+  // ocspsign signs with the responder key: the config has auth keys, so it takes authsign's envelope.
+  const std::string request =
+      nlohmann::json{{"certificate", ReadFile(leaf)}, {"status", "revoked"}, {"reason", 4}}.dump();
+  auto unauthenticated = PostJson("ocspsign", request);
+  EXPECT_NE(unauthenticated["errors"][0]["message"].get<std::string>().find("authentication required"),
+            std::string::npos)
+      << unauthenticated.dump();
+  // cfssl's "standard" token, HMAC-SHA256 over the request bytes, made by openssl as a client would.
+  auto token = Openssl({"dgst", "-sha256", "-mac", "HMAC", "-macopt", std::string("hexkey:") + kAuthKey, "-binary"},
+                       request);
+  ASSERT_EQ(token.exit_code, 0) << token.err;
+  auto signed_env = PostJson(
+      "ocspsign", nlohmann::json{{"token", Base64Encode(token.out)}, {"request", Base64Encode(request)}}.dump());
+  ASSERT_TRUE(signed_env["success"].get<bool>()) << signed_env.dump();
+  Write("ocspsign.der", *Base64Decode(signed_env["result"]["ocspResponse"].get<std::string>()));
+  auto status = Openssl({"ocsp", "-respin", Stem("ocspsign.der"), "-issuer", Stem("ca.pem"), "-cert", leaf, "-CAfile",
+                         Stem("ca.pem"), "-no_nonce"});
+  EXPECT_EQ(status.exit_code, 0) << status.err;
+  EXPECT_NE(status.out.find(leaf + ": revoked"), std::string::npos) << status.out;
+  EXPECT_NE(status.out.find("superseded"), std::string::npos) << status.out;
+
+  // certinfo by domain: the leaf that `openssl s_server` (bounded by timeout) presents.
+  const int port = FreePort();
+  const pid_t tls = SpawnProcess({"timeout", "60", "openssl", "s_server", "-accept", "127.0.0.1:" + std::to_string(port),
+                                  "-cert", leaf, "-key", leaf_key, "-www"});
+  ASSERT_GT(tls, 0);
+  ASSERT_TRUE(WaitForListener(port, std::chrono::seconds(20)));
+  auto info = PostJson("certinfo", nlohmann::json{{"domain", "127.0.0.1:" + std::to_string(port)}}.dump());
+  TerminateProcess(tls, std::chrono::seconds(10));
+  ASSERT_TRUE(info["success"].get<bool>()) << info.dump();
+  EXPECT_EQ(info["result"]["subject"]["common_name"], "nc-peer");
+  EXPECT_EQ(info["result"]["pem"], ReadFile(leaf));
+  auto gone = PostJson("certinfo", nlohmann::json{{"domain", "127.0.0.1:" + std::to_string(port)}}.dump());
+  EXPECT_EQ(gone["errors"][0]["code"], 6000) << gone.dump();
+}
+
+TEST_F(CaServeTest, CaInitWritesNameConstraintsAndGencertKeepsLeavesInside) {
+  Write("nc-root.json", R"({"CN": "NC Root", "ca": {"expiry": "87600h",
+      "name_constraints": {"permitted": {"dns": ["example.com"], "ip": ["10.0.0.0/8"]}}}})");
+  auto root = Tp({"ca", "init", Stem("nc-root.json"), "--bare", Stem("nc-root")});
+  ASSERT_EQ(root.exit_code, 0) << root.err;
+  Write("nc-ica.json", R"({"CN": "NC Intermediate", "ca": {"expiry": "8760h",
+      "name_constraints": {"permitted": {"dns": ["svc.example.com"]}, "excluded": {"ip": ["10.9.0.0/16"]}}}})");
+  auto ica = Tp({"ca", "init", Stem("nc-ica.json"), "--ca", Stem("nc-root.pem"), "--ca-key", Stem("nc-root-key.pem"),
+                 "--bare", Stem("nc-ica")});
+  ASSERT_EQ(ica.exit_code, 0) << ica.err;
+  auto text = Openssl({"x509", "-in", Stem("nc-ica.pem"), "-noout", "-text"});
+  EXPECT_NE(text.out.find("X509v3 Name Constraints: critical"), std::string::npos) << text.out;
+  EXPECT_NE(text.out.find("DNS:svc.example.com"), std::string::npos) << text.out;
+  EXPECT_NE(text.out.find("IP:10.9.0.0/255.255.0.0"), std::string::npos) << text.out;
+
+  Write("inside.json", R"({"CN": "api", "hosts": ["api.svc.example.com", "10.1.0.1"]})");
+  auto inside = Tp({"ca", "gencert", "--ca", Stem("nc-ica.pem"), "--ca-key", Stem("nc-ica-key.pem"),
+                    Stem("inside.json"), "--bare", Stem("inside")});
+  ASSERT_EQ(inside.exit_code, 0) << inside.err;
+  Write("chain.pem", ReadFile(Stem("nc-ica.pem")));
+  auto verify = Openssl({"verify", "-CAfile", Stem("nc-root.pem"), "-untrusted", Stem("chain.pem"),
+                         Stem("inside.pem")});
+  EXPECT_EQ(verify.exit_code, 0) << verify.out << verify.err;
+
+  Write("outside.json", R"({"CN": "api", "hosts": ["api.example.net"]})");
+  auto outside = Tp({"ca", "gencert", "--ca", Stem("nc-ica.pem"), "--ca-key", Stem("nc-ica-key.pem"),
+                     Stem("outside.json"), "--bare", Stem("outside")});
+  EXPECT_EQ(outside.exit_code, 5) << outside.err;  // policy refusal
+  EXPECT_NE(outside.err.find("lint name-constraints-violated: DNS name 'api.example.net' is outside permitted dns "
+                             "[svc.example.com]"),
+            std::string::npos)
+      << outside.err;
+
+  Write("bad-nc.json", R"({"CN": "Bad", "ca": {"name_constraints": {"permitted": {"ip": ["10.0.0.0/40"]}}}})");
+  auto bad = Tp({"ca", "init", Stem("bad-nc.json"), "--bare", Stem("bad")});
+  EXPECT_EQ(bad.exit_code, 2) << bad.err;
+  EXPECT_NE(bad.err.find("ca.name_constraints.permitted.ip[0]: '10.0.0.0/40'"), std::string::npos) << bad.err;
 }
 
 }  // namespace

@@ -1,16 +1,19 @@
 #include "trustplane/api/cfssl_api.h"
 
 #include <cctype>
+#include <chrono>
 #include <condition_variable>
 #include <exception>
 #include <map>
 #include <mutex>
+#include <set>
 #include <tuple>
 #include <variant>
 #include <vector>
 
 #include "trustplane/api/cfssl_certinfo.h"
 #include "trustplane/api/cfssl_envelope.h"
+#include "trustplane/api/remote_certificate.h"
 #include "trustplane/api/replay_guard.h"
 #include "trustplane/base/encoding.h"
 #include "trustplane/base/time.h"
@@ -32,6 +35,15 @@ using net::HttpResponse;
 namespace {
 
 constexpr std::string_view kApiPrefix = "/api/v1/cfssl/";
+
+// cfssl error codes only this file uses: DialError (6000) and OCSPError's
+// InvalidStatus (8200), which shares its number with a failed verification.
+constexpr int kDialFailed = 6000;
+constexpr int kOcspInvalidStatus = 8200;
+constexpr int kOcspVerifyFailed = 8200;
+
+// certinfo {"domain"}: connect and TLS handshake together (cfssl allows 10 s to connect).
+constexpr std::chrono::milliseconds kCertInfoDomainTimeout{5000};
 
 struct CachedCrl {
   std::vector<std::tuple<std::string, UnixSeconds, int>> entries;
@@ -523,7 +535,14 @@ HttpResponse CertInfo(State& s, const HttpRequest& r) {
     }
     return CfsslSuccess(CertInfoJson(bundle->certificates.front()));
   }
-  if (!domain.empty()) return CfsslFailure(BadRequest("certinfo by domain is not supported by trustplane"));
+  if (!domain.empty()) {
+    auto cert = FetchServerCertificate(domain, kCertInfoDomainTimeout);
+    if (!cert.ok()) {
+      if (cert.status().is(ErrorCode::kInvalidArgument)) return CfsslFailure(BadRequest(cert.status().message()));
+      return CfsslFailure(Categorized(kDialFailed, cert.status().message()));
+    }
+    return CfsslSuccess(CertInfoJson(*cert));
+  }
   if (serial_text.empty() || aki_text.empty()) return CfsslFailure(BadRequest("no valid parameter sets found"));
   if (!s.o.certdb) return CfsslFailure(NoCertDb("certinfo"));
   auto serial = pki::ParseSerialNumber(serial_text);
@@ -544,6 +563,113 @@ HttpResponse CertInfo(State& s, const HttpRequest& r) {
   auto bundle = x509::ParseBundle(rec->pem);
   if (!bundle.ok()) return CfsslFailure(HttpError(500, "certdb PEM: " + bundle.status().message()));
   return CfsslSuccess(CertInfoJson(bundle->certificates.front()));
+}
+
+// Any of the config's auth keys (each one tried, so timing does not tell which matched).
+bool TokenValidForAnyKey(const pki::SigningConfig& config, const Authenticated& a) {
+  bool ok = false;
+  for (const auto& [name, key] : config.auth_keys) {
+    if (pki::VerifyStandardAuthToken(key.key, a.request, a.token)) ok = true;
+  }
+  return ok;
+}
+
+// cfssl's ocspsign "revoked_at": "" or "now", else a date (2006-01-02);
+// an RFC 3339 time is accepted too.
+Or<UnixSeconds> ParseRevokedAt(const std::string& text) {
+  if (text.empty() || text == "now") return NowUnix();
+  auto t = ParseRfc3339(text.size() == 10 ? text + "T00:00:00Z" : text);
+  if (!t.ok()) {
+    return Failure{BadRequest("Malformed revocation time: '" + text + "' is not a date (2006-01-02) or an RFC 3339 time")};
+  }
+  return *t;
+}
+
+Or<int> ParseOcspReason(const Json& j) {
+  const Json* f = Field(j, "reason");
+  if (!f) return 0;
+  Result<int> reason = Status::InvalidArgument("");
+  if (f->is_number_integer()) {
+    reason = pki::ParseRevocationReason(std::to_string(f->get<int64_t>()));
+  } else if (f->is_string()) {
+    reason = pki::ParseRevocationReason(f->get<std::string>());
+  } else {
+    return Failure{BadRequest("field 'reason' must be an RFC 5280 reason code or name")};
+  }
+  if (!reason.ok()) return Failure{BadRequest("reason: " + reason.status().message())};
+  return *reason;
+}
+
+// cfssl's ocspsign: a response saying what the request says about one
+// certificate. It signs with the responder key, so unlike cfssl it needs a
+// token (made with any of the config's auth keys) when the config has any.
+HttpResponse OcspSign(State& s, const HttpRequest& r) {
+  if (!s.o.ocsp || !s.o.signer) {
+    return CfsslFailure(HttpError(404, "endpoint 'ocspsign' needs the OCSP responder: start the server with "
+                                       "-responder and -responder-key"));
+  }
+  API_ASSIGN(outer, ParseObject(r.body, "Unable to parse sign request"));
+  Json j = outer;
+  const pki::SigningConfig& config = s.o.signer->config();
+  if (!config.auth_keys.empty()) {
+    if (!Field(outer, "token")) {
+      return CfsslFailure(BadRequest("authentication required: this server has auth keys; send {\"token\", "
+                                     "\"request\"} as for authsign, the token made with one of them"));
+    }
+    API_ASSIGN(a, ParseAuthenticated(outer));
+    API_ASSIGN(inner, ParseObject(a.request, "Unable to parse authenticated ocspsign request"));
+    if (!TokenValidForAnyKey(config, a)) return CfsslFailure(BadRequest("invalid token"));
+    std::optional<int64_t> ts;
+    if (const Json* t = Field(inner, "timestamp"); t && t->is_number_integer()) ts = t->get<int64_t>();
+    if (Status st = CheckReplay(s, ts, a.token); !st.ok()) return CfsslFailure(BadRequest(st.message()));
+    j = std::move(inner);
+  } else if (Field(outer, "token")) {
+    return CfsslFailure(BadRequest("no authentication provider"));
+  }
+  API_ASSIGN(pem, StringField(j, "certificate"));
+  API_ASSIGN(status_text, StringField(j, "status"));
+  API_ASSIGN(revoked_at_text, StringField(j, "revoked_at"));
+  API_ASSIGN(issuer_hash, StringField(j, "issuer_hash"));
+  if (pem.empty()) return CfsslFailure(BadRequest("Malformed certificate: field 'certificate' (PEM) is missing"));
+  auto bundle = x509::ParseBundle(pem);
+  if (!bundle.ok()) return CfsslFailure(BadRequest("Malformed certificate: " + bundle.status().message()));
+  const x509::Certificate& cert = bundle->certificates.front();
+  pki::OcspStatement statement;
+  if (!status_text.empty()) statement.status = status_text;  // cfssl's default is "good"
+  if (statement.status != "good" && statement.status != "revoked" && statement.status != "unknown") {
+    return CfsslFailure(Categorized(kOcspInvalidStatus,
+                                    "Invalid revocation status '" + statement.status + "' (good, revoked or unknown)"));
+  }
+  if (statement.status == "revoked") {
+    API_ASSIGN(reason, ParseOcspReason(j));
+    API_ASSIGN(revoked_at, ParseRevokedAt(revoked_at_text));
+    statement.reason = reason;
+    statement.revoked_at = revoked_at;
+  }
+  if (!issuer_hash.empty()) {
+    static const std::set<std::string> kHashes = {"MD5", "SHA1", "SHA256", "SHA384", "SHA512"};
+    if (kHashes.count(issuer_hash) == 0) {
+      return CfsslFailure(BadRequest("Unsupported hash algorithm in request: '" + issuer_hash +
+                                     "' (MD5, SHA1, SHA256, SHA384, SHA512)"));
+    }
+    statement.issuer_hash = issuer_hash;
+  }
+  const x509::Certificate& ca = s.o.signer->ca_certificate();
+  if (cert.issuer() != ca.subject()) {
+    return CfsslFailure(Categorized(cfssl_code::kOcspIssuerMismatch,
+                                    "Certificate not issued by this issuer: its issuer is " + cert.issuer() +
+                                        ", this CA is " + ca.subject()));
+  }
+  if (!cert.IsSignedBy(ca)) {
+    return CfsslFailure(Categorized(kOcspVerifyFailed,
+                                    "the certificate's signature does not verify with the CA " + ca.subject()));
+  }
+  auto der = s.o.ocsp->SignStatement(cert, statement);
+  if (!der.ok()) {
+    if (der.status().is(ErrorCode::kInvalidArgument)) return CfsslFailure(BadRequest(der.status().message()));
+    return CfsslFailure(HttpError(500, der.status().message()));
+  }
+  return CfsslSuccess({{"ocspResponse", Base64Encode(*der)}});
 }
 
 HttpResponse Revoke(State& s, const HttpRequest& r) {
@@ -706,6 +832,7 @@ const std::map<std::string, Route, std::less<>>& ApiRoutes() {
       {"sign", {"POST", Sign}},         {"authsign", {"POST", AuthSign}}, {"newkey", {"POST", NewKey}},
       {"newcert", {"POST", NewCert}},   {"info", {"POST", Info}},         {"certinfo", {"POST", CertInfo}},
       {"revoke", {"POST", Revoke}},     {"crl", {"GET", Crl}},            {"health", {"GET", Health}},
+      {"ocspsign", {"POST", OcspSign}},
   };
   return routes;
 }

@@ -3,18 +3,24 @@
 // recording, revocation and CRLs.
 #include "trustplane/api/cfssl_api.h"
 
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <nlohmann/json.hpp>
 
 #include "support/subprocess.h"
 #include "support/temp_dir.h"
+#include "trustplane/api/remote_certificate.h"
 #include "trustplane/base/digest.h"
 #include "trustplane/base/encoding.h"
 #include "trustplane/base/time.h"
 #include "trustplane/pki/auth_key.h"
 #include "trustplane/pki/certificate_request.h"
 #include "trustplane/pki/csr.h"
+#include "trustplane/pki/ocsp_responder.h"
 #include "trustplane/pki/pem.h"
 #include "trustplane/pki/signing_config.h"
 #include "trustplane/store/database.h"
@@ -85,17 +91,33 @@ class CfsslApiTest : public ::testing::Test {
 
   void SetUp() override { Build(0); }
 
-  void Build(int64_t replay_window) {
+  // with_ocsp: an OCSP responder (the CA itself) on its own certdb connection.
+  void Build(int64_t replay_window, const std::string& config_json = kConfig, bool with_ocsp = false) {
     api_.reset();
+    ocsp_certdb_.reset();
+    ocsp_database_.reset();
     certdb_.reset();
     database_.reset();
-    auto database = store::OpenDatabase("sqlite://" + dir_.Join("certs-" + std::to_string(++generation_) + ".db"));
+    const std::string db_url = "sqlite://" + dir_.Join("certs-" + std::to_string(++generation_) + ".db");
+    auto database = store::OpenDatabase(db_url);
     ASSERT_TRUE(database.ok()) << database.status().ToString();
     database_ = std::move(database).value();
     auto certdb = pki::CertDb::Open(*database_);
     ASSERT_TRUE(certdb.ok());
     certdb_ = std::make_unique<pki::CertDb>(std::move(certdb).value());
-    auto config = pki::ParseSigningConfig(kConfig);
+    std::optional<pki::OcspResponder> ocsp;
+    if (with_ocsp) {
+      auto ocsp_database = store::OpenDatabase(db_url);
+      ASSERT_TRUE(ocsp_database.ok()) << ocsp_database.status().ToString();
+      ocsp_database_ = std::move(ocsp_database).value();
+      auto ocsp_certdb = pki::CertDb::Open(*ocsp_database_);
+      ASSERT_TRUE(ocsp_certdb.ok());
+      ocsp_certdb_ = std::make_unique<pki::CertDb>(std::move(ocsp_certdb).value());
+      auto responder = pki::OcspResponder::Create(ca_.cert, ca_.cert, ca_.key, ocsp_certdb_.get());
+      ASSERT_TRUE(responder.ok()) << responder.status().ToString();
+      ocsp = std::move(responder).value();
+    }
+    auto config = pki::ParseSigningConfig(config_json);
     ASSERT_TRUE(config.ok()) << config.status().ToString();
     auto signer = pki::Signer::Create(ca_.cert, ca_.key, *config);
     ASSERT_TRUE(signer.ok()) << signer.status().ToString();
@@ -105,6 +127,7 @@ class CfsslApiTest : public ::testing::Test {
     o.certdb = certdb_.get();
     o.record_issued = Record;
     o.replay_window_seconds = replay_window;
+    o.ocsp = std::move(ocsp);
     auto api = CfsslApi::Create(std::move(o));
     ASSERT_TRUE(api.ok()) << api.status().ToString();
     api_ = std::move(api).value();
@@ -151,6 +174,8 @@ class CfsslApiTest : public ::testing::Test {
   int generation_ = 0;
   std::unique_ptr<store::Database> database_;
   std::unique_ptr<pki::CertDb> certdb_;
+  std::unique_ptr<store::Database> ocsp_database_;
+  std::unique_ptr<pki::CertDb> ocsp_certdb_;
   std::unique_ptr<CfsslApi> api_;
 };
 
@@ -307,6 +332,137 @@ TEST_F(CfsslApiTest, RevokeShowsInCertinfoAndInTheCrlWhichOpensslParses) {
   EXPECT_EQ(raw.content_type, "application/pkix-crl");
   EXPECT_EQ(raw.body, der);
   ExpectError(Json::parse(Call("GET", "/api/v1/cfssl/crl?expiry=1y").body), 400, "1y");
+}
+
+// What `openssl ocsp` makes of a base64 ocspResponse for `cert` (CertID by `digest`).
+std::string OpensslOcspStatus(testing::TempDir& dir, const std::string& b64, const x509::Certificate& ca,
+                              const x509::Certificate& cert, const std::string& digest = "-sha1") {
+  testing::WriteFile(dir.Join("resp.der"), *Base64Decode(b64));
+  testing::WriteFile(dir.Join("ocsp-ca.pem"), ca.ToPem());
+  testing::WriteFile(dir.Join("ocsp-leaf.pem"), cert.ToPem());
+  auto r = testing::RunProcess({"openssl", "ocsp", "-respin", dir.Join("resp.der"), "-issuer", dir.Join("ocsp-ca.pem"),
+                                digest, "-cert", dir.Join("ocsp-leaf.pem"), "-CAfile", dir.Join("ocsp-ca.pem"),
+                                "-no_nonce"});
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  return r.out + r.err;
+}
+
+TEST_F(CfsslApiTest, OcspSignSaysWhatTheRequestAsksSignedByTheResponder) {
+  Build(0, kConfig, true);
+  auto cert = CertOf(Post("sign", Json{{"certificate_request", CsrPem(R"({"CN": "ocsp-leaf"})")}}.dump()));
+
+  // The config has auth keys, so ocspsign (which signs as the responder) wants a token.
+  const std::string good = Json{{"certificate", cert.ToPem()}, {"status", "good"}}.dump();
+  ExpectError(Post("ocspsign", good, 400), 400, "authentication required");
+  ExpectError(Post("ocspsign", AuthBody(good, "00112233445566778899AABBCCDDEEFF"), 400), 400, "invalid token");
+  Json env = Post("ocspsign", AuthBody(good));
+  ASSERT_TRUE(env["success"].get<bool>()) << env.dump();
+  std::string text = OpensslOcspStatus(dir_, env["result"]["ocspResponse"].get<std::string>(), ca_.cert, cert);
+  EXPECT_NE(text.find("Response verify OK"), std::string::npos) << text;
+  EXPECT_NE(text.find("ocsp-leaf.pem: good"), std::string::npos) << text;
+
+  // Whatever the certdb says (good here), the response says what was asked.
+  const std::string revoked = Json{{"certificate", cert.ToPem()}, {"status", "revoked"}, {"reason", 1},
+                                   {"revoked_at", "2024-01-02"}, {"issuer_hash", "SHA256"}}.dump();
+  env = Post("ocspsign", AuthBody(revoked));
+  text = OpensslOcspStatus(dir_, env["result"]["ocspResponse"].get<std::string>(), ca_.cert, cert, "-sha256");
+  EXPECT_NE(text.find("ocsp-leaf.pem: revoked"), std::string::npos) << text;
+  EXPECT_NE(text.find("keyCompromise"), std::string::npos) << text;
+  EXPECT_NE(text.find("Revocation Time: Jan  2 00:00:00 2024 GMT"), std::string::npos) << text;
+  EXPECT_EQ(certdb_->GetCertificate(cert.serial_decimal(), ca_.cert.subject_key_id())->status, "good");
+  env = Post("ocspsign", AuthBody(Json{{"certificate", cert.ToPem()}, {"status", "unknown"}}.dump()));
+  text = OpensslOcspStatus(dir_, env["result"]["ocspResponse"].get<std::string>(), ca_.cert, cert);
+  EXPECT_NE(text.find("ocsp-leaf.pem: unknown"), std::string::npos) << text;
+
+  const auto refused = [&](const Json& request, int code, const std::string& fragment) {
+    ExpectError(Post("ocspsign", AuthBody(request.dump()), 400), code, fragment);
+  };
+  refused({{"certificate", cert.ToPem()}, {"status", "lost"}}, 8200, "Invalid revocation status 'lost'");
+  refused({{"certificate", "not a certificate"}}, 400, "Malformed certificate");
+  refused({{"status", "good"}}, 400, "Malformed certificate");
+  refused({{"certificate", cert.ToPem()}, {"status", "revoked"}, {"revoked_at", "yesterday"}}, 400,
+          "Malformed revocation time");
+  refused({{"certificate", cert.ToPem()}, {"status", "revoked"}, {"reason", 7}}, 400, "reason");
+  refused({{"certificate", cert.ToPem()}, {"issuer_hash", "SHA3"}}, 400, "Unsupported hash algorithm");
+  // A certificate of another CA: by name (8100), or same name, other key (cfssl's verify failure, 8200).
+  auto other_req = pki::ParseCertificateRequest(R"({"CN": "other CA", "ca": {"expiry": "1h"}})");
+  auto other_key = pki::PrivateKey::Generate(other_req->key);
+  auto other = pki::SelfSign(*pki::Csr::Generate(*other_req, *other_key), *other_key,
+                             pki::SigningProfile::ForCa(*other_req->ca));
+  ASSERT_TRUE(other.ok());
+  refused({{"certificate", other->ToPem()}}, 8100, "Certificate not issued by this issuer");
+  refused({{"certificate", MakeCa().cert.ToPem()}}, 8200, "does not verify");
+
+  // Without a responder the endpoint is not there.
+  Build(0);
+  ExpectError(Post("ocspsign", AuthBody(good), 404), 404, "-responder");
+}
+
+TEST_F(CfsslApiTest, OcspSignNeedsNoTokenWhenTheConfigHasNoAuthKeys) {
+  Build(0, R"({"signing": {"default": {"expiry": "24h", "usages": ["signing", "client auth"]}}})", true);
+  auto cert = CertOf(Post("sign", Json{{"certificate_request", CsrPem(R"({"CN": "open"})")}}.dump()));
+  Json env = Post("ocspsign", Json{{"certificate", cert.ToPem()}}.dump());  // status defaults to good
+  ASSERT_TRUE(env["success"].get<bool>()) << env.dump();
+  EXPECT_NE(OpensslOcspStatus(dir_, env["result"]["ocspResponse"].get<std::string>(), ca_.cert, cert)
+                .find("ocsp-leaf.pem: good"),
+            std::string::npos);
+  ExpectError(Post("ocspsign", AuthBody(Json{{"certificate", cert.ToPem()}}.dump()), 400), 400,
+              "no authentication provider");
+}
+
+TEST_F(CfsslApiTest, CertInfoByDomainDescribesTheLeafALocalTlsServerPresents) {
+  Json issued = Post("newcert", R"({"request": {"CN": "tls-peer", "hosts": ["127.0.0.1", "peer.example.com"]}})");
+  ASSERT_TRUE(issued["success"].get<bool>()) << issued.dump();
+  testing::WriteFile(dir_.Join("peer.pem"), issued["result"]["certificate"].get<std::string>());
+  testing::WriteFile(dir_.Join("peer-key.pem"), issued["result"]["private_key"].get<std::string>());
+  net::HttpServerOptions tls_options;
+  tls_options.threads = 1;
+  tls_options.tls = net::TlsServerFiles{dir_.Join("peer.pem"), dir_.Join("peer-key.pem"), ""};
+  const auto handler = [](const net::HttpRequest&) { return net::HttpResponse{200, "text/plain", "hi", {}}; };
+  auto tls_server = net::HttpServer::Start(tls_options, handler);
+  ASSERT_TRUE(tls_server.ok()) << tls_server.status().ToString();
+  const std::string tls_port = std::to_string((*tls_server)->port());
+
+  Json info = Post("certinfo", Json{{"domain", "127.0.0.1:" + tls_port}}.dump());
+  ASSERT_TRUE(info["success"].get<bool>()) << info.dump();
+  EXPECT_EQ(info["result"]["subject"]["common_name"], "tls-peer");
+  EXPECT_EQ(info["result"]["sans"], (Json{"peer.example.com", "127.0.0.1"}));
+  EXPECT_EQ(info["result"]["pem"], issued["result"]["certificate"]);
+  EXPECT_EQ(info["result"]["authority_key_id"].get<std::string>().size(), 59u);  // 20 bytes as AA:BB:..
+
+  net::HttpServerOptions plain_options;
+  plain_options.threads = 1;
+  auto plain_server = net::HttpServer::Start(plain_options, handler);
+  ASSERT_TRUE(plain_server.ok());
+  ExpectError(Post("certinfo", Json{{"domain", "127.0.0.1:" + std::to_string((*plain_server)->port())}}.dump(), 400),
+              6000, "did not complete a TLS handshake");
+  const std::string closed_port = std::to_string((*plain_server)->port());
+  (*plain_server)->Stop();
+  plain_server->reset();
+  ExpectError(Post("certinfo", Json{{"domain", "127.0.0.1:" + closed_port}}.dump(), 400), 6000, "cannot connect");
+
+  ExpectError(Post("certinfo", R"({"domain": "exa mple.com"})", 400), 400, "is not host[:port]");
+  ExpectError(Post("certinfo", R"({"domain": "127.0.0.1:70000"})", 400), 400, "the port must be 1-65535");
+  ExpectError(Post("certinfo", R"({"domain": "*.example.com"})", 400), 400, "wildcard");
+  ExpectError(Post("certinfo", R"({"domain": "[::1"})", 400), 400, "'[' without ']'");
+}
+
+TEST(RemoteCertificate, AServerThatNeverHandshakesTimesOut) {
+  const int fd = socket(AF_INET, SOCK_STREAM, 0);
+  ASSERT_GE(fd, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  ASSERT_EQ(listen(fd, 4), 0);  // the kernel completes the TCP connect; nobody ever answers
+  socklen_t len = sizeof addr;
+  getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  auto cert = FetchServerCertificate("127.0.0.1:" + std::to_string(ntohs(addr.sin_port)),
+                                     std::chrono::milliseconds(300));
+  close(fd);
+  ASSERT_FALSE(cert.ok());
+  EXPECT_EQ(cert.status().code(), ErrorCode::kNotFound);
+  EXPECT_NE(cert.status().message().find("within 300 ms"), std::string::npos) << cert.status().message();
 }
 
 }  // namespace
