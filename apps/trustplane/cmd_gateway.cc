@@ -135,6 +135,19 @@ Status Check(Context& ctx, const std::string& config_path, const std::string& ce
   for (const auto& h : config.headers) headers[h.name] = h.value.text();
   out["headers"] = headers;
 
+  // Revocation: the sources as the gateway reads them at start (CRLs read once
+  // here; OCSP asked when a certificate is checked).
+  gateway::RevocationChecker::Options revocation_options;
+  revocation_options.refresh_thread = false;
+  revocation_options.log = nullptr;  // reported below instead
+  auto revocation = gateway::RevocationChecker::Create(config.revocation, revocation_options);
+  if (revocation) {
+    out["revocation"] = {{"mode", gateway::RevocationModeName(config.revocation.mode)},
+                         {"crls", revocation->DescribeCrls()},
+                         {"ocsp", config.revocation.ocsp},
+                         {"ocsp_responder", config.revocation.ocsp_responder}};
+  }
+
   bool refused = false;
   if (!cert_path.empty()) {
     TP_ASSIGN_OR_RETURN(auto bundle, x509::ReadBundleFile(cert_path));
@@ -146,6 +159,7 @@ Status Check(Context& ctx, const std::string& config_path, const std::string& ce
     }
     gateway::ClientVerifier verifier(*loaded->trust, config.client_validation,
                                      loaded->config_digest, 0);
+    verifier.SetRevocation(revocation);
     gateway::ConnectionTrust conn;
     conn.snapshot = snap;
     verifier.VerifyChain(ders, &conn);
@@ -161,6 +175,7 @@ Status Check(Context& ctx, const std::string& config_path, const std::string& ce
                              {"error", conn.outcome.error},
                              {"detail", conn.detail},
                              {"tenants", conn.tenants},
+                             {"revocation", revocation ? conn.revocation : "off"},
                              {"handshake", refused ? "refused" : "completes"}};
     nlohmann::json decisions = nlohmann::json::array();
     for (const auto& r : config.routes.routes()) {
@@ -208,6 +223,18 @@ Status Check(Context& ctx, const std::string& config_path, const std::string& ce
     std::cout << "headers:\n";
     for (const auto& h : config.headers)
       std::cout << "  " << h.name << ": " << h.value.text() << "\n";
+    if (out.contains("revocation")) {
+      std::cout << "revocation: " << gateway::RevocationModeName(config.revocation.mode)
+                << (config.revocation.ocsp
+                        ? ", OCSP at " + (config.revocation.ocsp_responder.empty()
+                                              ? std::string("the leaf's AIA URL")
+                                              : config.revocation.ocsp_responder)
+                        : std::string(", no OCSP"))
+                << "\n";
+      for (const auto& line : out["revocation"]["crls"]) {
+        std::cout << "  crl " << line.get<std::string>() << "\n";
+      }
+    }
     if (out.contains("client")) {
       const auto& c = out["client"];
       std::cout << "client " << c["subject"].get<std::string>() << ": "
@@ -215,7 +242,8 @@ Status Check(Context& ctx, const std::string& config_path, const std::string& ce
                         ? "verified"
                         : "not verified: " + c["error"].get<std::string>() + " (" +
                               c["detail"].get<std::string>() + ")")
-                << "; handshake " << c["handshake"].get<std::string>() << "\n";
+                << "; handshake " << c["handshake"].get<std::string>() << "; revocation "
+                << c["revocation"].get<std::string>() << "\n";
       for (const auto& d : c["routes"]) {
         std::cout << "  " << d["prefix"].get<std::string>() << ": "
                   << (d["allowed"].get<bool>() ? "allowed"
@@ -293,6 +321,9 @@ void RegisterGatewayCommands(CLI::App& app, Context& ctx) {
   serve->add_option("--reload-interval", s->reload,
                     "how often the trust source and gateway.yaml (with its server certificate "
                     "and key) are checked for changes (default 1s); SIGHUP reloads at once");
+  serve->add_option("--name", s->name,
+                    "the name under which this gateway records, in a trustplane home's audit "
+                    "log, each trust set it starts enforcing (default: HOSTNAME:PORT)");
   serve->callback([&ctx, s] {
     ctx.action = [s] { return Serve(s->config, s->workers, s->access_log, s->reload, s->name); };
   });
@@ -313,6 +344,3 @@ void RegisterGatewayCommands(CLI::App& app, Context& ctx) {
 }
 
 }  // namespace trustplane::cli
-  serve->add_option("--name", s->name,
-                    "the name under which this gateway records, in a trustplane home's audit "
-                    "log, each trust set it starts enforcing (default: HOSTNAME:PORT)");

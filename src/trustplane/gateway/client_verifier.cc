@@ -60,7 +60,10 @@ ClientVerifier::ClientVerifier(const TrustSnapshotHolder& trust, ClientValidatio
 
 ClientVerifier::ClientVerifier(const TrustSnapshotHolder& trust, ClientValidation mode,
                                std::string config_digest, std::shared_ptr<VerifiedChainCache> cache)
-    : trust_(trust), mode_(mode), config_digest_(std::move(config_digest)), cache_(std::move(cache)) {}
+    : trust_(trust),
+      mode_(mode),
+      config_digest_(std::move(config_digest)),
+      cache_(std::move(cache)) {}
 
 void ClientVerifier::Install(SSL_CTX* ctx) {
   int verify = SSL_VERIFY_PEER;
@@ -116,7 +119,10 @@ int ClientVerifier::VerifyCallback(X509_STORE_CTX* store_ctx, void* arg) {
     X509_STORE_CTX_set_error(store_ctx, X509_V_OK);
     return 1;
   }
-  X509_STORE_CTX_set_error(store_ctx, X509_V_ERR_CERT_REJECTED);
+  // A revoked client gets the certificate_revoked alert, others bad_certificate.
+  X509_STORE_CTX_set_error(store_ctx, conn->outcome.error == "client_cert_revoked"
+                                          ? X509_V_ERR_CERT_REVOKED
+                                          : X509_V_ERR_CERT_REJECTED);
   return 0;
 }
 
@@ -128,6 +134,8 @@ void ClientVerifier::VerifyChain(const std::vector<std::string>& ders, Connectio
   if (auto hit = cache_->Find(conn->chain_key, snap.generation(), now)) {
     Apply(*hit, conn);
     conn->cache_hit = true;
+    // The cache remembers signatures, not revocation: check on every hit.
+    CheckRevocation(hit->result.chain, conn);
     return;
   }
   conn->outcome.chain_verified = false;
@@ -176,7 +184,28 @@ void ClientVerifier::VerifyChain(const std::vector<std::string>& ders, Connectio
   }
   auto entry = std::make_shared<const VerifiedChain>(
       VerifiedChain{*leaf, conn->outcome.presented, std::move(result), conn->tenants, from, until});
-  cache_->Insert(conn->chain_key, snap.generation(), std::move(entry));
+  cache_->Insert(conn->chain_key, snap.generation(), entry);
+  CheckRevocation(entry->result.chain, conn);
+}
+
+void ClientVerifier::CheckRevocation(const std::vector<x509::Certificate>& chain,
+                                     ConnectionTrust* conn) const {
+  conn->revocation.clear();
+  if (!revocation_ || !conn->outcome.chain_verified) return;
+  const RevocationResult r = revocation_->Check(chain, NowUnix());
+  conn->revocation = std::string(RevocationStatusName(r.status));
+  std::string error;
+  if (r.status == RevocationStatus::kRevoked) {
+    error = "client_cert_revoked";
+  } else if (r.status == RevocationStatus::kUnknown &&
+             revocation_->mode() == RevocationMode::kHardFail) {
+    error = "client_cert_revocation_unknown";
+  }
+  if (error.empty()) return;
+  conn->outcome.chain_verified = false;
+  conn->outcome.error = std::move(error);
+  conn->detail = r.detail;
+  conn->tenants.clear();
 }
 
 int ClientVerifier::GenerateTicket(SSL* ssl, void*) {
@@ -205,8 +234,14 @@ SSL_TICKET_RETURN ClientVerifier::DecryptTicket(SSL* ssl, SSL_SESSION* session,
   if (data == kNoCertificate) {
     usable = self->mode_ == ClientValidation::kAllowInvalidOrMissingClientCert;
   } else if (!data.empty() && data != kUnverified) {
-    // Only a chain verified under this very trust set, still within its dates.
-    usable = self->cache_->Find(data, conn->snapshot->generation(), NowUnix()) != nullptr;
+    // Only a chain verified under this very trust set, still within its dates,
+    // and not revoked since.
+    if (auto hit = self->cache_->Find(data, conn->snapshot->generation(), NowUnix())) {
+      ConnectionTrust probe;
+      Apply(*hit, &probe);
+      self->CheckRevocation(hit->result.chain, &probe);
+      usable = probe.outcome.chain_verified;
+    }
   }
   if (!usable) return SSL_TICKET_RETURN_IGNORE_RENEW;
   return status == SSL_TICKET_SUCCESS_RENEW ? SSL_TICKET_RETURN_USE_RENEW : SSL_TICKET_RETURN_USE;
@@ -222,6 +257,9 @@ Status ClientVerifier::Finish(SSL* ssl, ConnectionTrust* conn) {
         Apply(*hit, conn);
         conn->cache_hit = true;
         conn->chain_key = data;
+        CheckRevocation(hit->result.chain, conn);
+        // The log and metrics name the revocation reason, as for a full handshake.
+        if (!conn->outcome.chain_verified) conn->verify_ran = true;
       } else {
         // Evicted between the ticket check and now: the session cannot be
         // tied to a verified chain any more.

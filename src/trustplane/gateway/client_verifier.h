@@ -13,6 +13,14 @@
 // the snapshot digest and the gateway config digest, and each ticket carries
 // the key of the verified chain; a ticket from another trust set or config,
 // or whose chain is no longer in the verified cache, gets a full handshake.
+//
+// Revocation (SetRevocation): every verified chain is checked, also on a
+// verified-chain cache hit, when a ticket is accepted and when a resumed
+// session completes, so a revocation learnt after a session was saved stops
+// its resumption. Revoked fails like an invalid chain with
+// client_cert_revoked; an unknown status fails with
+// client_cert_revocation_unknown under hard_fail and is admitted under
+// soft_fail.
 #pragma once
 
 #include <openssl/ssl.h>
@@ -24,6 +32,7 @@
 #include "trustplane/base/status.h"
 #include "trustplane/gateway/client_cert_variables.h"
 #include "trustplane/gateway/gateway_config.h"
+#include "trustplane/gateway/revocation_checker.h"
 #include "trustplane/gateway/trust_snapshot.h"
 #include "trustplane/gateway/verified_chain_cache.h"
 
@@ -39,6 +48,9 @@ struct ConnectionTrust {
   bool cache_hit = false;
   bool resumed = false;
   bool verify_ran = false;  // the client sent a certificate in this handshake
+  // RevocationStatusName of the last check; "" when revocation is off or the
+  // chain did not verify.
+  std::string revocation;
 };
 
 class ClientVerifier {
@@ -50,6 +62,13 @@ class ClientVerifier {
   // trust generation, which a config reload does not change).
   ClientVerifier(const TrustSnapshotHolder& trust, ClientValidation mode, std::string config_digest,
                  std::shared_ptr<VerifiedChainCache> cache);
+
+  // Checks every verified chain for revocation from now on; nullptr: off.
+  // Call before Install.
+  void SetRevocation(std::shared_ptr<RevocationChecker> checker) {
+    revocation_ = std::move(checker);
+  }
+  const std::shared_ptr<RevocationChecker>& revocation() const { return revocation_; }
 
   // Sets verify mode, the verify and ticket callbacks on ctx. `this` must
   // outlive ctx.
@@ -74,11 +93,15 @@ class ClientVerifier {
   static int GenerateTicket(SSL* ssl, void* arg);
   static SSL_TICKET_RETURN DecryptTicket(SSL* ssl, SSL_SESSION* session, const unsigned char*,
                                          size_t, SSL_TICKET_STATUS status, void* arg);
+  // Runs the revocation check on a verified `chain` (leaf first) for conn;
+  // turns conn into a failed outcome when the chain may not be admitted.
+  void CheckRevocation(const std::vector<x509::Certificate>& chain, ConnectionTrust* conn) const;
 
   const TrustSnapshotHolder& trust_;
   ClientValidation mode_;
   std::string config_digest_;
   std::shared_ptr<VerifiedChainCache> cache_;
+  std::shared_ptr<RevocationChecker> revocation_;
 };
 
 }  // namespace trustplane::gateway

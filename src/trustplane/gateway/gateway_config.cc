@@ -302,6 +302,75 @@ Status ParseTimeouts(const YAML::Node& node, Timeouts& t) {
   return Status::Ok();
 }
 
+// A CRL or OCSP URL: http or https, as a backend URL is written.
+Status CheckFetchUrl(const std::string& path, const std::string& url) {
+  Result<BackendUrl> parsed = ParseBackendUrl(url);
+  if (!parsed.ok()) return FieldError(path, parsed.status().message());
+  return Status::Ok();
+}
+
+bool IsUrl(const std::string& s) {
+  return s.find("://") != std::string::npos;
+}
+
+Status ParseOcsp(const YAML::Node& node, RevocationSettings& r) {
+  const std::string path = "revocation.ocsp";
+  TP_ASSIGN_OR_RETURN(Fields f, ReadMap(node, path, {"enabled", "timeout", "responder"}));
+  // `ocsp: {}` or `ocsp: {timeout: 1s}` means on; `enabled: false` turns it off.
+  r.ocsp = true;
+  if (const YAML::Node* n = Find(f, "enabled")) {
+    TP_ASSIGN_OR_RETURN(r.ocsp, Bool(*n, Child(path, "enabled")));
+  }
+  if (const YAML::Node* n = Find(f, "timeout")) {
+    TP_ASSIGN_OR_RETURN(r.ocsp_timeout_seconds, Duration(*n, Child(path, "timeout")));
+    if (r.ocsp_timeout_seconds > 60) {
+      return FieldError(Child(path, "timeout"),
+                        "at most 60s: the exchange runs inside a client's handshake");
+    }
+  }
+  if (const YAML::Node* n = Find(f, "responder")) {
+    TP_ASSIGN_OR_RETURN(r.ocsp_responder, Scalar(*n, Child(path, "responder")));
+    TP_RETURN_IF_ERROR(CheckFetchUrl(Child(path, "responder"), r.ocsp_responder));
+  }
+  return Status::Ok();
+}
+
+Status ParseRevocation(const YAML::Node& node, std::string_view base_dir, RevocationSettings& r) {
+  const std::string path = "revocation";
+  TP_ASSIGN_OR_RETURN(Fields f, ReadMap(node, path, {"mode", "crls", "ocsp", "refresh"}));
+  if (const YAML::Node* n = Find(f, "mode")) {
+    TP_ASSIGN_OR_RETURN(std::string mode, Scalar(*n, Child(path, "mode")));
+    if (mode == "soft_fail") {
+      r.mode = RevocationMode::kSoftFail;
+    } else if (mode == "hard_fail") {
+      r.mode = RevocationMode::kHardFail;
+    } else {
+      return FieldError(Child(path, "mode"), "must be soft_fail or hard_fail, not '" + mode + "'");
+    }
+  }
+  if (const YAML::Node* n = Find(f, "crls")) {
+    TP_ASSIGN_OR_RETURN(std::vector<std::string> crls, StringList(*n, Child(path, "crls")));
+    for (size_t i = 0; i < crls.size(); ++i) {
+      const std::string at = Index(Child(path, "crls"), i);
+      if (crls[i].empty()) return FieldError(at, "must not be empty");
+      if (IsUrl(crls[i])) {
+        TP_RETURN_IF_ERROR(CheckFetchUrl(at, crls[i]));
+        r.crls.push_back(crls[i]);
+      } else {
+        r.crls.push_back(Resolve(base_dir, crls[i]));
+      }
+    }
+  }
+  if (const YAML::Node* n = Find(f, "ocsp")) TP_RETURN_IF_ERROR(ParseOcsp(*n, r));
+  if (const YAML::Node* n = Find(f, "refresh")) {
+    TP_ASSIGN_OR_RETURN(r.refresh_seconds, Duration(*n, Child(path, "refresh")));
+  }
+  if (!r.enabled()) {
+    return FieldError(path, "names no source: give crls, or ocsp: {enabled: true}");
+  }
+  return Status::Ok();
+}
+
 Result<HostPort> ParseListen(const Fields& f, std::string_view key) {
   TP_ASSIGN_OR_RETURN(std::string text, RequiredString(f, key, ""));
   Result<HostPort> hp = ParseHostPort(text);
@@ -310,6 +379,10 @@ Result<HostPort> ParseListen(const Fields& f, std::string_view key) {
 }
 
 }  // namespace
+
+std::string_view RevocationModeName(RevocationMode mode) {
+  return mode == RevocationMode::kSoftFail ? "soft_fail" : "hard_fail";
+}
 
 std::string_view ClientValidationName(ClientValidation mode) {
   return mode == ClientValidation::kRejectInvalid ? "REJECT_INVALID"
@@ -401,9 +474,10 @@ Result<GatewayConfig> ParseGatewayConfig(std::string_view yaml, std::string_view
     return Status::InvalidArgument("gateway config is not valid YAML: " + where + e.msg);
   }
   if (root.IsNull()) return Status::InvalidArgument("gateway config is empty");
-  TP_ASSIGN_OR_RETURN(Fields f, ReadMap(root, "",
-                                        {"listen", "tls", "client_validation", "trust", "headers",
-                                         "routes", "admin_listen", "limits", "timeouts"}));
+  TP_ASSIGN_OR_RETURN(Fields f,
+                      ReadMap(root, "",
+                              {"listen", "tls", "client_validation", "trust", "headers", "routes",
+                               "admin_listen", "limits", "timeouts", "revocation"}));
   GatewayConfig config;
   TP_ASSIGN_OR_RETURN(config.listen, ParseListen(f, "listen"));
 
@@ -446,6 +520,9 @@ Result<GatewayConfig> ParseGatewayConfig(std::string_view yaml, std::string_view
   if (const YAML::Node* n = Find(f, "limits")) TP_RETURN_IF_ERROR(ParseLimits(*n, config.limits));
   if (const YAML::Node* n = Find(f, "timeouts")) {
     TP_RETURN_IF_ERROR(ParseTimeouts(*n, config.timeouts));
+  }
+  if (const YAML::Node* n = Find(f, "revocation")) {
+    TP_RETURN_IF_ERROR(ParseRevocation(*n, base_dir, config.revocation));
   }
   return config;
 }

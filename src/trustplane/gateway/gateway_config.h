@@ -15,6 +15,11 @@
 //            max_header_count: 100}     # optional, defaults shown
 //   timeouts: {handshake: 10s, header: 15s, idle: 610s, backend: 30s,
 //              shutdown: 30s}           # optional, defaults shown
+//   revocation:                         # optional; see RevocationSettings
+//     mode: soft_fail                   # or hard_fail
+//     crls: [ca.crl, "http://127.0.0.1:8888/crl"]
+//     ocsp: {enabled: true, timeout: 2s, responder: "http://ocsp.internal/"}
+//     refresh: 60s
 //
 // Relative file paths are resolved against the config file's directory.
 // Unknown or duplicate keys are errors: a typo must not silently drop a rule.
@@ -85,6 +90,25 @@ struct Timeouts {  // seconds
   int64_t shutdown = 30;
 };
 
+// Revocation checking of client certificates (issue 4, item 7); a
+// trustplane extension: the load balancer has none.
+enum class RevocationMode {
+  kSoftFail,  // status unknown (no source answered): admit
+  kHardFail,  // status unknown: fail as client_cert_revocation_unknown
+};
+struct RevocationSettings {
+  RevocationMode mode = RevocationMode::kSoftFail;
+  std::vector<std::string> crls;  // resolved file paths or http(s) URLs; PEM or DER
+  bool ocsp = false;
+  int64_t ocsp_timeout_seconds = 2;  // bounds one OCSP exchange inside a handshake
+  std::string ocsp_responder;        // "" = the leaf's AIA OCSP URL
+  int64_t refresh_seconds = 60;      // CRL sources are re-read this often
+
+  bool enabled() const { return ocsp || !crls.empty(); }
+  bool operator==(const RevocationSettings&) const = default;
+};
+std::string_view RevocationModeName(RevocationMode mode);  // "soft_fail", "hard_fail"
+
 struct GatewayConfig {
   HostPort listen;
   TlsSettings tls;
@@ -96,6 +120,7 @@ struct GatewayConfig {
   std::optional<HostPort> admin_listen;
   Limits limits;
   Timeouts timeouts;
+  RevocationSettings revocation;
 
   // Every variable some header reads: compute only these per connection.
   CertVariableSet header_variables() const;

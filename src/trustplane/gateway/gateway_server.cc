@@ -235,6 +235,7 @@ class GatewayServer::Impl {
   TicketKeys ticket_keys_;  // before live_: its callback must outlive every context
   mutable std::mutex live_mu_;
   LivePtr live_;
+  std::shared_ptr<RevocationChecker> revocation_;  // control thread; nullptr: off
   std::string stat_signature_;  // control thread only
   std::vector<std::unique_ptr<Worker>> workers_;
   uint16_t port_ = 0;
@@ -259,6 +260,9 @@ Result<GatewayServer::Impl::LivePtr> GatewayServer::Impl::BuildLive(GatewayConfi
   live->ssl_ctx = std::make_unique<asio::ssl::context>(ctx.release());  // takes ownership
   live->needed = config.header_variables();
   live->config = std::move(config);
+  // Kept across reloads while revocation: is unchanged (its CRLs and OCSP answers stay).
+  revocation_ = RevocationChecker::Reuse(revocation_, config.revocation);
+  live->verifier->SetRevocation(revocation_);
   live->digest = std::move(digest);
   return LivePtr(std::move(live));
 }

@@ -247,6 +247,70 @@ TEST(GatewayConfig, LoadResolvesPathsAgainstTheFilesDirectory) {
   EXPECT_TRUE(missing.status().is(ErrorCode::kInvalidArgument));
 }
 
+TEST(GatewayConfig, RevocationSection) {
+  Result<GatewayConfig> off = ParseGatewayConfig(Minimal(), "conf");
+  ASSERT_TRUE(off.ok()) << off.status().ToString();
+  EXPECT_FALSE(off->revocation.enabled());
+
+  Result<GatewayConfig> r = ParseGatewayConfig(
+      Minimal("revocation:\n"
+              "  mode: hard_fail\n"
+              "  crls: [ca.crl, /abs/inter.crl, 'http://127.0.0.1:8888/crl']\n"
+              "  ocsp: {enabled: true, timeout: 3s, responder: 'http://ocsp.internal:2560/'}\n"
+              "  refresh: 5m\n"),
+      "conf");
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  const RevocationSettings& rev = r->revocation;
+  EXPECT_EQ(rev.mode, RevocationMode::kHardFail);
+  EXPECT_EQ(rev.crls, (std::vector<std::string>{"conf/ca.crl", "/abs/inter.crl",
+                                                "http://127.0.0.1:8888/crl"}));
+  EXPECT_TRUE(rev.ocsp);
+  EXPECT_EQ(rev.ocsp_timeout_seconds, 3);
+  EXPECT_EQ(rev.ocsp_responder, "http://ocsp.internal:2560/");
+  EXPECT_EQ(rev.refresh_seconds, 300);
+
+  // Defaults: soft_fail, OCSP at the leaf's AIA URL within 2 s, CRLs every minute.
+  Result<GatewayConfig> d = ParseGatewayConfig(Minimal("revocation: {ocsp: {}}\n"), "");
+  ASSERT_TRUE(d.ok()) << d.status().ToString();
+  EXPECT_EQ(d->revocation.mode, RevocationMode::kSoftFail);
+  EXPECT_TRUE(d->revocation.ocsp);
+  EXPECT_EQ(d->revocation.ocsp_timeout_seconds, 2);
+  EXPECT_EQ(d->revocation.ocsp_responder, "");
+  EXPECT_EQ(d->revocation.refresh_seconds, 60);
+}
+
+TEST(GatewayConfig, RevocationErrorsNameTheField) {
+  struct Case {
+    std::string yaml, expected;
+  };
+  const Case cases[] = {
+      {"revocation: {mode: fail_open, crls: [a.crl]}",
+       "revocation.mode: must be soft_fail or hard_fail, not 'fail_open'"},
+      {"revocation: {crls: [a.crl], ocps: {}}", "revocation.ocps: unknown field"},
+      {"revocation: {crls: [a.crl], ocsp: {enabled: true, timout: 2s}}",
+       "revocation.ocsp.timout: unknown field"},
+      {"revocation: {crls: ['ftp://h/x.crl']}",
+       "revocation.crls[0]: scheme 'ftp' is not http or https"},
+      {"revocation: {crls: ['http://h/crl?x=1']}",
+       "revocation.crls[0]: a backend URL has no query"},
+      {"revocation: {ocsp: {responder: 'ocsp.internal'}}", "revocation.ocsp.responder: "},
+      {"revocation: {crls: [a.crl], refresh: soon}",
+       "revocation.refresh: must be a positive duration"},
+      {"revocation: {ocsp: {timeout: 0s}}", "revocation.ocsp.timeout: must be a positive duration"},
+      {"revocation: {ocsp: {timeout: 5m}}", "revocation.ocsp.timeout: at most 60s"},
+      {"revocation: {ocsp: {enabled: maybe}}", "revocation.ocsp.enabled: must be true or false"},
+      {"revocation: {crls: a.crl}", "revocation.crls: must be a list"},
+      {"revocation: {mode: hard_fail}", "revocation: names no source"},
+      {"revocation: {ocsp: {enabled: false}}", "revocation: names no source"},
+  };
+  for (const auto& c : cases) {
+    Result<GatewayConfig> r = ParseGatewayConfig(Minimal(c.yaml + "\n"), "");
+    ASSERT_FALSE(r.ok()) << c.yaml;
+    EXPECT_TRUE(r.status().is(ErrorCode::kInvalidArgument)) << c.yaml;
+    EXPECT_THAT(r.status().message(), HasSubstr(c.expected)) << c.yaml;
+  }
+}
+
 TEST(HostPort, Forms) {
   auto hp = ParseHostPort("[::1]:8443");
   ASSERT_TRUE(hp.ok());
