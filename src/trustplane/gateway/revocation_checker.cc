@@ -11,15 +11,6 @@
 #include <utility>
 // clang-format on
 #include <algorithm>
-#include <boost/asio/co_spawn.hpp>
-#include <boost/asio/detached.hpp>
-#include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/redirect_error.hpp>
-#include <boost/asio/ssl.hpp>
-#include <boost/asio/use_awaitable.hpp>
-#include <boost/beast/core.hpp>
-#include <boost/beast/http.hpp>
-#include <boost/beast/ssl.hpp>
 #include <cstdio>
 #include <ctime>
 #include <fstream>
@@ -30,10 +21,6 @@
 
 namespace trustplane::gateway {
 
-namespace asio = boost::asio;
-namespace beast = boost::beast;
-namespace http = beast::http;
-using tcp = asio::ip::tcp;
 
 namespace {
 
@@ -164,123 +151,7 @@ const char* ReasonName(int reason) {
   }
 }
 
-// asio::io_context::run_for in small steps, so `cancel` is noticed.
-template <typename Done>
-void RunUntil(asio::io_context& io, std::chrono::milliseconds limit,
-              const std::atomic<bool>* cancel, Done done) {
-  const auto deadline = std::chrono::steady_clock::now() + limit;
-  while (!done() && !io.stopped()) {
-    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-        deadline - std::chrono::steady_clock::now());
-    if (left.count() <= 0 || (cancel != nullptr && cancel->load())) break;
-    io.run_for(std::min(left, std::chrono::milliseconds(50)));
-  }
-}
-
-template <typename Stream>
-asio::awaitable<void> Exchange(Stream& stream, http::request<http::string_body>& req,
-                               size_t max_bytes, Result<std::string>* out) {
-  beast::error_code ec;
-  co_await http::async_write(stream, req, asio::redirect_error(asio::use_awaitable, ec));
-  if (ec) {
-    *out = Status::Internal("sending the request: " + ec.message());
-    co_return;
-  }
-  beast::flat_buffer buffer;
-  http::response_parser<http::string_body> parser;
-  parser.body_limit(static_cast<uint64_t>(max_bytes));
-  co_await http::async_read(stream, buffer, parser, asio::redirect_error(asio::use_awaitable, ec));
-  if (ec) {
-    *out = Status::Internal("reading the response: " + ec.message());
-    co_return;
-  }
-  auto& res = parser.get();
-  if (res.result() != http::status::ok) {
-    *out = Status::Internal("HTTP status " + std::to_string(res.result_int()));
-    co_return;
-  }
-  *out = std::move(res.body());
-}
-
-asio::awaitable<void> FetchCoroutine(asio::io_context& io, asio::ssl::context* tls, BackendUrl url,
-                                     const FetchRequest& r, Result<std::string>* out, bool* done) {
-  beast::error_code ec;
-  tcp::resolver resolver(io);
-  auto endpoints =
-      co_await resolver.async_resolve(url.address.host, std::to_string(url.address.port),
-                                      asio::redirect_error(asio::use_awaitable, ec));
-  if (ec) {
-    *out = Status::Internal("cannot resolve " + url.address.host + ": " + ec.message());
-    *done = true;
-    co_return;
-  }
-  beast::tcp_stream tcp_stream(io);
-  co_await tcp_stream.async_connect(endpoints, asio::redirect_error(asio::use_awaitable, ec));
-  if (ec) {
-    *out = Status::Internal("cannot connect: " + ec.message());
-    *done = true;
-    co_return;
-  }
-  const bool v6 = url.address.host.find(':') != std::string::npos;
-  const std::string host = v6 ? "[" + url.address.host + "]" : url.address.host;
-  const bool default_port = url.address.port == (tls ? 443 : 80);
-  http::request<http::string_body> req{r.body.empty() ? http::verb::get : http::verb::post,
-                                       url.base_path.empty() ? "/" : url.base_path, 11};
-  req.set(http::field::host, default_port ? host : host + ":" + std::to_string(url.address.port));
-  req.set(http::field::user_agent, "trustplane-gateway");
-  req.set(http::field::connection, "close");
-  if (!r.body.empty()) {
-    req.set(http::field::content_type, r.content_type);
-    req.body() = r.body;
-  }
-  req.prepare_payload();
-  if (tls != nullptr) {
-    beast::ssl_stream<beast::tcp_stream> stream(std::move(tcp_stream), *tls);
-    SSL_set_tlsext_host_name(stream.native_handle(), url.address.host.c_str());
-    SSL_set1_host(stream.native_handle(), url.address.host.c_str());
-    co_await stream.async_handshake(asio::ssl::stream_base::client,
-                                    asio::redirect_error(asio::use_awaitable, ec));
-    if (ec) {
-      *out = Status::Internal("TLS handshake: " + ec.message());
-    } else {
-      co_await Exchange(stream, req, r.max_bytes, out);
-    }
-  } else {
-    co_await Exchange(tcp_stream, req, r.max_bytes, out);
-  }
-  *done = true;
-}
-
 }  // namespace
-
-Result<std::string> HttpFetch(const FetchRequest& r, const std::atomic<bool>* cancel) {
-  Result<BackendUrl> url = ParseBackendUrl(r.url);
-  if (!url.ok()) return url.status().WithContext(r.url);
-  std::optional<asio::ssl::context> tls;
-  if (url->scheme == "https") {
-    tls.emplace(asio::ssl::context::tls_client);
-    tls->set_default_verify_paths();
-    tls->set_verify_mode(asio::ssl::verify_peer);
-  }
-  // Declared before io: a coroutine cut short by the deadline still points
-  // at them until io is destroyed.
-  Result<std::string> out = Status::Internal("no answer");
-  bool done = false;
-  asio::io_context io(1);
-  asio::co_spawn(io, FetchCoroutine(io, tls ? &*tls : nullptr, *url, r, &out, &done),
-                 asio::detached);
-  RunUntil(io, r.timeout, cancel, [&] { return done; });
-  if (!done) {
-    io.stop();
-    const bool cancelled = cancel != nullptr && cancel->load();
-    return Status::Internal(
-        r.url + ": " +
-        (cancelled ? std::string("cancelled")
-                   : "no answer within " + std::to_string(r.timeout.count()) + " ms"));
-  }
-  if (!out.ok()) return out.status().WithContext(r.url);
-  return out;
-}
 
 std::string_view RevocationStatusName(RevocationStatus s) {
   switch (s) {
@@ -406,7 +277,7 @@ void RevocationChecker::RefreshLoop() {
 
 Result<std::string> RevocationChecker::Fetch(const FetchRequest& request) const {
   if (options_.fetch) return options_.fetch(request);
-  return HttpFetch(request, &stopping_);
+  return net::HttpFetch(request, &stopping_);
 }
 
 std::vector<std::string> RevocationChecker::RefreshCrls() {

@@ -39,6 +39,7 @@
 #include "trustplane/base/status.h"
 #include "trustplane/base/time.h"
 #include "trustplane/gateway/gateway_config.h"
+#include "trustplane/net/http_fetch.h"
 #include "trustplane/x509/certificate.h"
 
 namespace trustplane::gateway {
@@ -56,25 +57,14 @@ struct RevocationResult {
   std::string detail;  // which certificate, which source, why
 };
 
-struct FetchRequest {
-  std::string url;   // http:// or https://
-  std::string body;  // non-empty: POST it with content_type; else GET
-  std::string content_type;
-  std::chrono::milliseconds timeout{10000};  // the whole exchange
-  size_t max_bytes = size_t{1} << 20;        // response body limit
-};
+using net::FetchRequest;
 // Returns the body of a 200 response; any other outcome is an error.
 using Fetcher = std::function<Result<std::string>(const FetchRequest&)>;
-// HTTP/1.1 over Boost.Beast: no redirects, no query strings (the URL forms
-// gateway.yaml accepts), https verified against the system CA store.
-// `cancel`, when set, stops the exchange early (checked every 50 ms).
-Result<std::string> HttpFetch(const FetchRequest& request,
-                              const std::atomic<bool>* cancel = nullptr);
 
 class RevocationChecker {
  public:
   struct Options {
-    Fetcher fetch;               // empty: HttpFetch
+    Fetcher fetch;               // empty: net::HttpFetch (libcurl)
     bool refresh_thread = true;  // false: CRLs are re-read only by RefreshCrls()
     int64_t crl_fetch_timeout_seconds = 10;
     int64_t ocsp_max_age_seconds = 3600;  // an answer is asked again after this at most

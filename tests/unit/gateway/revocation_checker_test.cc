@@ -4,13 +4,10 @@
 // ClientVerifier makes of each under soft_fail and hard_fail.
 #include "trustplane/gateway/revocation_checker.h"
 
-#include <arpa/inet.h>
 #include <gtest/gtest.h>
-#include <netinet/in.h>
 #include <openssl/ocsp.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include <map>
@@ -428,29 +425,6 @@ TEST_F(VerifierRevocationTest, UnknownStatusAdmitsUnderSoftFailOnly) {
   EXPECT_FALSE(refused.outcome.chain_verified);
   EXPECT_EQ(refused.outcome.error, "client_cert_revocation_unknown");
   EXPECT_NE(refused.detail.find("OCSP"), std::string::npos) << refused.detail;
-}
-
-TEST(HttpFetch, GivesUpAtItsTimeoutAndRefusesOtherSchemes) {
-  // A listener that never answers: the connection is queued, no byte comes back.
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ASSERT_EQ(bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
-  ASSERT_EQ(listen(fd, 8), 0);
-  socklen_t len = sizeof(addr);
-  getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  FetchRequest r;
-  r.url = "http://127.0.0.1:" + std::to_string(ntohs(addr.sin_port)) + "/crl";
-  r.timeout = std::chrono::milliseconds(300);
-  Result<std::string> silent = HttpFetch(r);
-  close(fd);
-  ASSERT_FALSE(silent.ok());
-  EXPECT_NE(silent.status().message().find("no answer within 300 ms"), std::string::npos)
-      << silent.status().message();
-
-  r.url = "ftp://127.0.0.1/crl";
-  EXPECT_FALSE(HttpFetch(r).ok());
 }
 
 TEST(RevocationChecker, ReuseKeepsTheCheckerWhileSettingsAreEqual) {
