@@ -8,13 +8,23 @@
 # and the backend are pinned to core 1, so the rates are the server's while
 # its core is saturated (see /work/shared/reference/baselines-peers-measured-here.md).
 #
-# Cases, per server:
-#   handshake  returning clients: new connection, full mTLS handshake (no
-#              session resumption), one GET proxied to the backend, close
+# Cases, per server (8 client threads for handshakes, 16 for keep-alive):
+#   cold       cold clients: every connection presents a client certificate
+#              the server has never seen (COLD_CERTS distinct certificates
+#              and keys under the same client CA, each used once; the case
+#              ends early when they run out), full mTLS handshake, one GET
+#              proxied to the backend, close
+#   returning  returning clients: the same certificate on every connection,
+#              full handshake (no session resumption), one GET, close
 #   keepalive  16 connections, one handshake each, then GETs back to back
 # Besides rates it prints the server's CPU per operation (utime+stime of the
 # server process over the run, divided by the operations), the number that
-# does not depend on whether the client kept up.
+# does not depend on whether the client kept up, the rate one saturated core
+# would give at that cost (1/CPU per op), and next to it the crypto a
+# handshake cannot avoid, from `openssl speed` on the same core.
+#
+# Environment: COLD_CERTS (default 1500 per second of SECONDS),
+# CASES (default "cold returning keepalive"), PROFILE=1 PROFILE_CASE=<case>.
 #
 # nginx is installed with apt when missing (sudo when not root).
 set -euo pipefail
@@ -35,10 +45,10 @@ if ! command -v nginx >/dev/null && [ ! -x /usr/sbin/nginx ]; then
 fi
 NGINX=$(command -v nginx || echo /usr/sbin/nginx)
 
-# The load client and backend are plain C++ with OpenSSL; built here so the
-# bench needs no CMake change.
+# The load client, backend and certificate maker are plain C++ with OpenSSL;
+# built here so the bench needs no CMake change.
 CXX=${CXX:-g++}
-for tool in tls_load_client bench_backend; do
+for tool in tls_load_client bench_backend make_client_certs; do
   if [ ! -x "$BUILD/$tool" ] || [ "$SRC/bench/$tool.cc" -nt "$BUILD/$tool" ]; then
     $CXX -std=c++20 -O2 -Wall -Wextra -Werror "$SRC/bench/$tool.cc" -lssl -lcrypto -pthread \
       -o "$BUILD/$tool"
@@ -68,6 +78,8 @@ openssl x509 -req -in client.csr -CA ca.pem -CAkey ca-key.pem -CAcreateserial -d
 ec server-key.pem
 openssl req -x509 -new -key server-key.pem -subj "/CN=bench server" -days 30 -out server.pem \
   -addext "subjectAltName=IP:127.0.0.1" -addext "extendedKeyUsage=serverAuth" 2>/dev/null
+COLD_CERTS=${COLD_CERTS:-$((SECS * 1500))}
+"$BUILD/make_client_certs" ca.pem ca-key.pem "$COLD_CERTS" cold-clients.pem
 
 "$TP" --home "$W/home" init >/dev/null
 "$TP" --home "$W/home" trust add --tenant bench ca.pem >/dev/null
@@ -137,24 +149,49 @@ wait_port() {
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 TICK=$(getconf CLK_TCK)
 
-# run_case NAME SERVER_PID PORT MODE -> prints one result line
+# load_args CASE -> the load client's arguments for that case
+load_args() {
+  case $1 in
+    cold) echo --cert-list cold-clients.pem --mode handshake --concurrency 8 ;;
+    returning) echo --cert client.pem --key client-key.pem --mode handshake --concurrency 8 ;;
+    keepalive) echo --cert client.pem --key client-key.pem --mode keepalive --concurrency 16 \
+                 --requests 1000000 ;;
+  esac
+}
+
+# run_case NAME SERVER_PID PORT CASE -> prints one result line
 run_case() {
-  local name=$1 spid=$2 port=$3 mode=$4 conc out before after ops
-  if [ "$mode" = handshake ]; then conc=8; else conc=16; fi
+  local name=$1 spid=$2 port=$3 case=$4 out before after ops
   before=$(cpu_ticks "$spid")
-  out=$(taskset -c 1 "$BUILD/tls_load_client" --port "$port" --cert client.pem --key client-key.pem \
-        --mode "$mode" --concurrency "$conc" --duration "$SECS" --requests 1000000)
+  # shellcheck disable=SC2046
+  out=$(taskset -c 1 "$BUILD/tls_load_client" --port "$port" $(load_args "$case") \
+        --duration "$SECS")
   after=$(cpu_ticks "$spid")
-  if [ "$mode" = handshake ]; then ops=$(sed 's/.* connections=\([0-9]*\).*/\1/' <<<"$out");
-  else ops=$(sed 's/.* requests=\([0-9]*\).*/\1/' <<<"$out"); fi
+  if [ "$case" = keepalive ]; then ops=$(sed 's/.* requests=\([0-9]*\).*/\1/' <<<"$out");
+  else ops=$(sed 's/.* connections=\([0-9]*\).*/\1/' <<<"$out"); fi
   local cpu_s us_per_op
   cpu_s=$(awk -v a="$after" -v b="$before" -v t="$TICK" 'BEGIN{printf "%.2f", (a-b)/t}')
   us_per_op=$(awk -v c="$cpu_s" -v o="$ops" 'BEGIN{ if (o>0) printf "%.1f", c*1e6/o; else print "nan"}')
-  echo "$name $mode $out server_cpu_s=$cpu_s server_us_per_op=$us_per_op"
+  echo "$name $case $out server_cpu_s=$cpu_s server_us_per_op=$us_per_op"
 }
 
+# The crypto a full TLS 1.3 mTLS handshake needs on the server, priced by
+# `openssl speed` on the server's core: 1 ECDSA P-256 sign (CertificateVerify),
+# X25519 key generation + derive (2 X25519 ops), 1 ECDSA verify (the
+# client's CertificateVerify) + k verifies of the chain (k=1 here: the root
+# signs the leaf; a root's own signature is not checked). See
+# /work/shared/reference/baselines-peers-measured-here.md section 2.
+SPEED=$(taskset -c 0 openssl speed -seconds 1 ecdsap256 ecdhx25519 2>/dev/null)
+CRYPTO_US=$(awk '/ecdsa \(nistp256\)/ {s=$(NF-1); v=$NF} /ecdh \(X25519\)/ {x=$NF}
+  END { if (s>0 && v>0 && x>0) printf "%.1f", 1e6*(1/s + 2/x + 2/v); else print "nan" }' <<<"$SPEED")
+SPEED_LINE=$(awk '/ecdsa \(nistp256\)/ {s=$(NF-1); v=$NF} /ecdh \(X25519\)/ {x=$NF}
+  END { printf "ECDSA P-256 sign %.0f/s, verify %.0f/s, X25519 %.0f/s", s, v, x }' <<<"$SPEED")
+CASES=${CASES:-cold returning keepalive}
+
 echo "# $(date -u +%FT%TZ) $(uname -r) $(nproc) cores; servers on core 0 (1 worker), client+backend on core 1"
-echo "# nginx: $($NGINX -v 2>&1); openssl: $(openssl version); ${SECS}s x $RUNS runs per case"
+echo "# nginx: $($NGINX -v 2>&1); openssl: $(openssl version); ${SECS}s x $RUNS runs per case; $COLD_CERTS cold client certificates"
+echo "# openssl speed on core 0: $SPEED_LINE -> handshake crypto $CRYPTO_US us (1 sign + 2 X25519 + 2 verifies)"
+echo "# load average at start: $(cut -d' ' -f1-3 /proc/loadavg) (other tenants' load inflates CPU per op for both servers)"
 RESULTS=$W/results.txt
 : > "$RESULTS"
 for run in $(seq "$RUNS"); do
@@ -162,62 +199,75 @@ for run in $(seq "$RUNS"); do
   taskset -c 0 "$TP" gateway serve --config gateway.yaml --workers 1 --access-log off \
     2> gateway.err & GPID=$!; PIDS+=("$GPID")
   wait_port "$GPORT"
-  for mode in handshake keepalive; do run_case gateway "$GPID" "$GPORT" $mode | tee -a "$RESULTS"; done
+  for c in $CASES; do run_case gateway "$GPID" "$GPORT" "$c" | tee -a "$RESULTS"; done
   kill "$GPID"; wait "$GPID" 2>/dev/null || true
 
   taskset -c 0 "$NGINX" -c "$W/nginx.conf" -p "$W" 2> nginx.err & NMASTER=$!; PIDS+=("$NMASTER")
   wait_port "$NPORT"
   NWORKER=$(pgrep -P "$NMASTER" | head -1)
-  for mode in handshake keepalive; do run_case nginx "$NWORKER" "$NPORT" $mode | tee -a "$RESULTS"; done
+  for c in $CASES; do run_case nginx "$NWORKER" "$NPORT" "$c" | tee -a "$RESULTS"; done
   kill -QUIT "$NMASTER"; wait "$NMASTER" 2>/dev/null || true
 done
 
-# PROFILE=1: also profile the gateway's handshakes (perf record -g on the
-# pinned server under the handshake load); the report goes to
-# BUILD_DIR/gateway_handshake_perf*.txt.
+# PROFILE=1: also profile the gateway under PROFILE_CASE (default returning;
+# perf record on the pinned server); the report goes to
+# BUILD_DIR/gateway_<case>_perf*.txt.
 if [ "${PROFILE:-0}" = 1 ]; then
+  PCASE=${PROFILE_CASE:-returning}
   taskset -c 0 "$TP" gateway serve --config gateway.yaml --workers 1 --access-log off \
     2> gateway.err & GPID=$!; PIDS+=("$GPID")
   wait_port "$GPORT"
-  taskset -c 1 "$BUILD/tls_load_client" --port "$GPORT" --cert client.pem --key client-key.pem \
-    --mode handshake --concurrency 8 --duration $((SECS + 2)) > /dev/null & LPID=$!
+  # shellcheck disable=SC2046
+  taskset -c 1 "$BUILD/tls_load_client" --port "$GPORT" $(load_args "$PCASE") \
+    --duration $((SECS + 2)) > /dev/null & LPID=$!
   sleep 1
   # DWARF unwinding: libcrypto has no frame pointers, and the inclusive
   # cost of the gateway's own functions is what matters here.
-  perf record -q -F 499 --call-graph dwarf,16384 -o "$BUILD/gateway_handshake.perf.data" \
+  P="$BUILD/gateway_${PCASE}"
+  perf record -q -F 499 --call-graph dwarf,16384 -o "$P.perf.data" \
     -p "$GPID" -- sleep "$SECS" 2>/dev/null
   wait "$LPID" || true
   kill "$GPID"; wait "$GPID" 2>/dev/null || true
-  perf report -i "$BUILD/gateway_handshake.perf.data" --no-children --sort dso,symbol \
+  perf report -i "$P.perf.data" --no-children --sort dso,symbol \
     --percent-limit 0.7 --stdio -g none 2>/dev/null | grep '%' | sed 's/  *$//; s/ \{3,\}/  /g' \
-    > "$BUILD/gateway_handshake_perf.txt" || true
-  perf report -i "$BUILD/gateway_handshake.perf.data" --children --sort symbol --percent-limit 1 \
+    > "${P}_perf.txt" || true
+  perf report -i "$P.perf.data" --children --sort symbol --percent-limit 1 \
     --stdio -g none 2>/dev/null | grep '%' | sed 's/  *$//; s/ \{3,\}/  /g' \
-    > "$BUILD/gateway_handshake_perf_children.txt" || true
-  echo "# profile: $BUILD/gateway_handshake_perf.txt (self), gateway_handshake_perf_children.txt (inclusive), gateway_handshake.perf.data"
+    > "${P}_perf_children.txt" || true
+  echo "# profile: ${P}_perf.txt (self), ${P}_perf_children.txt (inclusive), $P.perf.data"
 fi
 [ "$RUNS" -gt 0 ] || exit 0
 
 # Medians over the runs, and the ratios gateway/nginx (rates: higher is
 # better; CPU per op: nginx/gateway, so >1 means the gateway is cheaper).
-python3 - "$RESULTS" <<'EOF'
-import re, statistics, sys
+python3 - "$RESULTS" "$CRYPTO_US" <<'EOF'
+import statistics, sys
 rows = {}
 for line in open(sys.argv[1]):
     f = line.split()
     kv = dict(x.split("=", 1) for x in f[2:] if "=" in x)
     rows.setdefault((f[0], f[1]), []).append(kv)
-def med(server, mode, key):
-    v = [float(r[key]) for r in rows.get((server, mode), []) if r.get(key) not in (None, "nan")]
+crypto_us = float(sys.argv[2])
+def med(server, case, key):
+    v = [float(r[key]) for r in rows.get((server, case), []) if r.get(key) not in (None, "nan")]
     return statistics.median(v) if v else float("nan")
+cases = [c for c in ("cold", "returning", "keepalive") if any(k[1] == c for k in rows)]
+targets = {"cold": 1.2, "returning": 1.5, "keepalive": 1.0}
 print()
-print(f"{'case':<10} {'server':<8} {'rate/s':>10} {'p50 ms':>8} {'p99 ms':>8} {'srv us/op':>10} {'failures':>8}")
-for mode, key in (("handshake", "conn_per_s"), ("keepalive", "req_per_s")):
+print(f"{'case':<10} {'server':<8} {'rate/s':>9} {'p50 ms':>7} {'p99 ms':>7} {'srv us/op':>9} "
+      f"{'1-core cap/s':>12} {'crypto':>7} {'failures':>8}")
+for case in cases:
+    key = "req_per_s" if case == "keepalive" else "conn_per_s"
     for server in ("gateway", "nginx"):
-        print(f"{mode:<10} {server:<8} {med(server, mode, key):>10.1f} {med(server, mode, 'p50_ms'):>8.3f} "
-              f"{med(server, mode, 'p99_ms'):>8.3f} {med(server, mode, 'server_us_per_op'):>10.1f} "
-              f"{sum(int(r['failures']) for r in rows.get((server, mode), [])):>8}")
-    rate = med("gateway", mode, key) / med("nginx", mode, key)
-    cpu = med("nginx", mode, "server_us_per_op") / med("gateway", mode, "server_us_per_op")
-    print(f"{mode:<10} ratio gateway/nginx: rate {rate:.2f}x, server CPU per op {cpu:.2f}x (nginx/gateway)")
+        us = med(server, case, "server_us_per_op")
+        share = f"{crypto_us / us * 100:6.0f}%" if case != "keepalive" and us > 0 else f"{'-':>7}"
+        print(f"{case:<10} {server:<8} {med(server, case, key):>9.1f} {med(server, case, 'p50_ms'):>7.3f} "
+              f"{med(server, case, 'p99_ms'):>7.3f} {us:>9.1f} {1e6 / us if us > 0 else 0:>12.0f} "
+              f"{share} {sum(int(r['failures']) for r in rows.get((server, case), [])):>8}")
+    rate = med("gateway", case, key) / med("nginx", case, key)
+    cpu = med("nginx", case, "server_us_per_op") / med("gateway", case, "server_us_per_op")
+    print(f"{case:<10} ratio gateway/nginx: server CPU per op {cpu:.2f}x (nginx/gateway, target "
+          f">= {targets[case]}x), rate {rate:.2f}x")
+print(f"# crypto: the handshake's unavoidable crypto ({crypto_us:.0f} us by openssl speed) as a share "
+      "of the server CPU per handshake")
 EOF

@@ -1,16 +1,20 @@
 // tls_load_client: the load generator bench/gateway_vs_nginx.sh drives both
 // servers with, so they see byte-for-byte the same clients.
 //
-//   tls_load_client --port P --cert C --key K [--host 127.0.0.1] [--path /]
-//                   [--mode handshake|keepalive] [--concurrency N]
+//   tls_load_client --port P (--cert C --key K | --cert-list F) [--host 127.0.0.1]
+//                   [--path /] [--mode handshake|keepalive] [--concurrency N]
 //                   [--duration SECONDS] [--max-connections M]
 //                   [--requests K] [--tls 1.2|1.3] [--resume]
 //
 // handshake: every connection does a full mTLS handshake and one GET, then
 //            closes (no session resumption unless --resume).
 // keepalive: every connection does one handshake and K GETs (default 1000).
-// N blocking threads run until the duration or M connections, whichever
-// comes first. Prints one line of key=value results: connections/s,
+// --cert-list F: "cold clients": F holds certificate PEM, key PEM pairs
+//            (bench/make_client_certs.cc); connection i presents pair i, each
+//            pair once, and the run ends when the list is used up, so the
+//            server never sees a certificate twice.
+// N blocking threads run until the duration or M connections (or the
+// end of the --cert-list), whichever comes first. Prints one line of key=value results: connections/s,
 // requests/s, p50/p99 latency (of a connection in handshake mode, of a
 // request in keepalive mode), failures. The server certificate is not
 // verified: this measures the server, and the client's own work is kept to
@@ -20,6 +24,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <openssl/err.h>
+#include <openssl/pem.h>
 #include <openssl/ssl.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -42,7 +47,7 @@ using Clock = std::chrono::steady_clock;
 struct Options {
   std::string host = "127.0.0.1";
   int port = 0;
-  std::string cert, key, path = "/";
+  std::string cert, key, cert_list, path = "/";
   std::string mode = "handshake";
   int concurrency = 4;
   double duration = 10;
@@ -52,8 +57,35 @@ struct Options {
   bool resume = false;
 };
 
+// One client certificate and its key, for the cold-client case.
+struct Identity {
+  X509* cert = nullptr;
+  EVP_PKEY* key = nullptr;
+};
+
+std::vector<Identity> LoadIdentities(const std::string& path) {
+  std::vector<Identity> out;
+  FILE* f = std::fopen(path.c_str(), "r");
+  if (f == nullptr) return out;
+  for (;;) {
+    Identity id;
+    id.cert = PEM_read_X509(f, nullptr, nullptr, nullptr);
+    if (id.cert == nullptr) break;
+    id.key = PEM_read_PrivateKey(f, nullptr, nullptr, nullptr);
+    if (id.key == nullptr) {
+      X509_free(id.cert);
+      break;
+    }
+    out.push_back(id);
+  }
+  ERR_clear_error();  // the end of the file reads as an error
+  std::fclose(f);
+  return out;
+}
+
 struct Totals {
   std::atomic<long> started{0}, completed{0}, requests{0}, failures{0};
+  std::atomic<size_t> next_identity{0};
   std::mutex mu;
   std::vector<double> latencies_ms;
 };
@@ -108,7 +140,7 @@ bool Exchange(SSL* ssl, const std::string& request, std::string& in, bool& serve
 }
 
 void Worker(const Options& o, SSL_CTX* ctx, const sockaddr_in& addr, Clock::time_point deadline,
-            Totals& t) {
+            const std::vector<Identity>& identities, Totals& t) {
   const std::string request =
       "GET " + o.path + " HTTP/1.1\r\nHost: " + o.host + "\r\nUser-Agent: tls_load_client\r\n\r\n";
   const bool keepalive = o.mode == "keepalive";
@@ -116,6 +148,12 @@ void Worker(const Options& o, SSL_CTX* ctx, const sockaddr_in& addr, Clock::time
   std::vector<double> lat;
   while (Clock::now() < deadline) {
     if (o.max_connections > 0 && t.started.fetch_add(1) >= o.max_connections) break;
+    const Identity* identity = nullptr;
+    if (!identities.empty()) {
+      const size_t i = t.next_identity.fetch_add(1);
+      if (i >= identities.size()) break;
+      identity = &identities[i];
+    }
     const auto start = Clock::now();
     int fd = Connect(o, addr);
     if (fd < 0) {
@@ -123,6 +161,14 @@ void Worker(const Options& o, SSL_CTX* ctx, const sockaddr_in& addr, Clock::time
       continue;
     }
     SSL* ssl = SSL_new(ctx);
+    if (identity != nullptr &&
+        (SSL_use_certificate(ssl, identity->cert) != 1 ||
+         SSL_use_PrivateKey(ssl, identity->key) != 1)) {
+      t.failures++;
+      SSL_free(ssl);
+      close(fd);
+      continue;
+    }
     SSL_set_fd(ssl, fd);
     if (o.resume && session) SSL_set_session(ssl, session);
     bool ok = SSL_connect(ssl) == 1;
@@ -185,6 +231,7 @@ int main(int argc, char** argv) {
     else if (a == "--port") o.port = std::atoi(next().c_str());
     else if (a == "--cert") o.cert = next();
     else if (a == "--key") o.key = next();
+    else if (a == "--cert-list") o.cert_list = next();
     else if (a == "--path") o.path = next();
     else if (a == "--mode") o.mode = next();
     else if (a == "--concurrency") o.concurrency = std::atoi(next().c_str());
@@ -220,13 +267,19 @@ int main(int argc, char** argv) {
   addr.sin_port = htons(static_cast<uint16_t>(o.port));
   if (inet_pton(AF_INET, o.host.c_str(), &addr.sin_addr) != 1) Usage("--host must be an IPv4 address");
 
+  std::vector<Identity> identities;
+  if (!o.cert_list.empty()) {
+    identities = LoadIdentities(o.cert_list);
+    if (identities.empty()) Usage("--cert-list holds no certificate and key pair");
+  }
+
   Totals t;
   const auto start = Clock::now();
   const auto deadline =
       start + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(o.duration));
   std::vector<std::thread> threads;
   for (int i = 0; i < o.concurrency; ++i) {
-    threads.emplace_back([&] { Worker(o, ctx, addr, deadline, t); });
+    threads.emplace_back([&] { Worker(o, ctx, addr, deadline, identities, t); });
   }
   for (auto& th : threads) th.join();
   const double secs = std::chrono::duration<double>(Clock::now() - start).count();
@@ -238,6 +291,10 @@ int main(int argc, char** argv) {
       t.requests.load(), static_cast<double>(ok_conns) / secs,
       static_cast<double>(t.requests.load()) / secs, Percentile(t.latencies_ms, 0.50),
       Percentile(t.latencies_ms, 0.99));
+  for (auto& id : identities) {
+    X509_free(id.cert);
+    EVP_PKEY_free(id.key);
+  }
   SSL_CTX_free(ctx);
   return t.failures.load() > 0 && t.requests.load() == 0 ? 1 : 0;
 }
