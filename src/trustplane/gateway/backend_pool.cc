@@ -10,22 +10,48 @@ namespace asio = boost::asio;
 namespace beast = boost::beast;
 using tcp = asio::ip::tcp;
 
+std::vector<BackendPool::Idle>* BackendPool::Find(const HostPort& b) {
+  for (Backend& e : backends_) {
+    if (e.port == b.port && e.host == b.host) return &e.idle;
+  }
+  return nullptr;
+}
+
+BackendPool::Lease BackendPool::TakeIdle(const HostPort& backend) {
+  Lease lease;
+  std::vector<Idle>* idle = Find(backend);
+  if (idle == nullptr) return lease;
+  const auto now = std::chrono::steady_clock::now();
+  while (!idle->empty()) {
+    Idle last = std::move(idle->back());
+    idle->pop_back();
+    if (now - last.since <= max_idle_ && last.stream->socket().is_open()) {
+      lease.stream = std::move(last.stream);
+      lease.reused = true;
+      return lease;
+    }
+  }
+  return lease;
+}
+
 asio::awaitable<BackendPool::Lease> BackendPool::Acquire(const HostPort& backend,
                                                          std::chrono::seconds timeout,
                                                          beast::error_code& ec, bool fresh) {
-  ec = {};
-  Lease lease;
-  auto it = fresh ? idle_.end() : idle_.find(Key(backend));
-  const auto now = std::chrono::steady_clock::now();
-  while (it != idle_.end() && !it->second.empty()) {
-    Idle idle = std::move(it->second.back());
-    it->second.pop_back();
-    if (now - idle.since <= max_idle_ && idle.stream->socket().is_open()) {
-      lease.stream = std::move(idle.stream);
-      lease.reused = true;
+  if (!fresh) {
+    Lease lease = TakeIdle(backend);
+    if (lease.stream) {
+      ec = {};
       co_return lease;
     }
   }
+  co_return co_await Connect(backend, timeout, ec);
+}
+
+asio::awaitable<BackendPool::Lease> BackendPool::Connect(const HostPort& backend,
+                                                         std::chrono::seconds timeout,
+                                                         beast::error_code& ec) {
+  ec = {};
+  Lease lease;
   tcp::resolver resolver(io_);
   auto endpoints = co_await resolver.async_resolve(backend.host, std::to_string(backend.port),
                                                    asio::redirect_error(asio::use_awaitable, ec));
@@ -41,10 +67,14 @@ asio::awaitable<BackendPool::Lease> BackendPool::Acquire(const HostPort& backend
 }
 
 void BackendPool::Release(const HostPort& backend, std::unique_ptr<beast::tcp_stream> stream) {
-  auto& list = idle_[Key(backend)];
-  if (list.size() >= max_idle_per_backend_) return;  // closes it
+  std::vector<Idle>* idle = Find(backend);
+  if (idle == nullptr) {
+    backends_.push_back(Backend{backend.host, backend.port, {}});
+    idle = &backends_.back().idle;
+  }
+  if (idle->size() >= max_idle_per_backend_) return;  // closes it
   stream->expires_never();
-  list.push_back({std::move(stream), std::chrono::steady_clock::now()});
+  idle->push_back({std::move(stream), std::chrono::steady_clock::now()});
 }
 
 }  // namespace trustplane::gateway

@@ -1,6 +1,8 @@
 // BackendPool: idle keep-alive connections to the backends, per event loop
 // (a worker's connections never cross threads, so no locks). Connections are
 // reused most-recent first; one idle longer than max_idle is closed instead.
+// Taking a pooled connection (TakeIdle) is synchronous and allocates nothing,
+// since it runs on every proxied request.
 // A pooled connection may have been closed by the backend meanwhile: the
 // caller retries once on a fresh one when a reused connection fails before
 // any response byte arrives.
@@ -15,7 +17,7 @@
 #include <boost/beast/core/error.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <chrono>
-#include <map>
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <utility>
@@ -35,27 +37,40 @@ class BackendPool {
     std::unique_ptr<boost::beast::tcp_stream> stream;
     bool reused = false;
   };
-  // A pooled connection (unless fresh) or a new one (resolve + connect
-  // within timeout). On failure ec is set and the lease is empty.
+  // A pooled connection to backend that is still open and has not idled
+  // past max_idle; an empty lease when there is none.
+  Lease TakeIdle(const HostPort& backend);
+  // A new connection (resolve + connect within timeout). On failure ec is
+  // set and the lease is empty.
+  boost::asio::awaitable<Lease> Connect(const HostPort& backend, std::chrono::seconds timeout,
+                                        boost::beast::error_code& ec);
+  // TakeIdle (unless fresh), else Connect.
   boost::asio::awaitable<Lease> Acquire(const HostPort& backend, std::chrono::seconds timeout,
                                         boost::beast::error_code& ec, bool fresh = false);
   // Returns a connection whose last response was read completely and allowed
   // keep-alive.
   void Release(const HostPort& backend, std::unique_ptr<boost::beast::tcp_stream> stream);
   // Closes every idle connection (shutdown).
-  void Clear() { idle_.clear(); }
+  void Clear() { backends_.clear(); }
 
  private:
   struct Idle {
     std::unique_ptr<boost::beast::tcp_stream> stream;
     std::chrono::steady_clock::time_point since;
   };
-  static std::string Key(const HostPort& b) { return b.host + "|" + std::to_string(b.port); }
+  struct Backend {
+    std::string host;
+    uint16_t port = 0;
+    std::vector<Idle> idle;
+  };
+  // A handful of backends per gateway: a linear search compares in place
+  // where a map would build a key string per request.
+  std::vector<Idle>* Find(const HostPort& b);
 
   boost::asio::io_context& io_;
   size_t max_idle_per_backend_;
   std::chrono::seconds max_idle_;
-  std::map<std::string, std::vector<Idle>> idle_;
+  std::vector<Backend> backends_;
 };
 
 }  // namespace trustplane::gateway

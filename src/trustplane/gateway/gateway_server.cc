@@ -205,6 +205,7 @@ class GatewayServer::Impl {
   asio::awaitable<http::response<http::string_body>> Forward(Worker& w, const LiveConfig& live,
                                                              size_t route_index,
                                                              http::request<http::string_body>& req,
+                                                             beast::flat_buffer& backend_buffer,
                                                              std::string& failure);
   void LogHandshakeFailure(const ConnectionTrust& conn, ClientValidation mode,
                            const std::string& remote, const std::string& error,
@@ -218,6 +219,9 @@ class GatewayServer::Impl {
     std::lock_guard lock(live_mu_);
     return live_;
   }
+  // Bumped with every published LiveConfig: a request compares it with the
+  // value its connection last saw, a plain load instead of a lock.
+  uint64_t LiveVersion() const { return live_version_.load(std::memory_order_acquire); }
   Result<LivePtr> BuildLive(GatewayConfig config, std::string digest);
   // On the control thread. forced: re-read even when no file looks changed.
   void ReloadConfig(bool forced);
@@ -231,11 +235,12 @@ class GatewayServer::Impl {
   TrustSnapshotHolder& trust_;
   ServerOptions options_;
   std::shared_ptr<VerifiedChainCache> cache_;
+  std::shared_ptr<RevocationChecker> revocation_;  // control thread; nullptr: off
   AccessLog log_;
   TicketKeys ticket_keys_;  // before live_: its callback must outlive every context
   mutable std::mutex live_mu_;
   LivePtr live_;
-  std::shared_ptr<RevocationChecker> revocation_;  // control thread; nullptr: off
+  std::atomic<uint64_t> live_version_{0};  // written under live_mu_
   std::string stat_signature_;  // control thread only
   std::vector<std::unique_ptr<Worker>> workers_;
   uint16_t port_ = 0;
@@ -255,14 +260,14 @@ Result<GatewayServer::Impl::LivePtr> GatewayServer::Impl::BuildLive(GatewayConfi
   TP_ASSIGN_OR_RETURN(SslCtxPtr ctx, MakeServerTlsContext(config.tls));
   live->verifier =
       std::make_unique<ClientVerifier>(trust_, config.client_validation, digest, cache_);
+  // Kept across reloads while revocation: is unchanged (its CRLs and OCSP answers stay).
+  revocation_ = RevocationChecker::Reuse(revocation_, config.revocation);
+  live->verifier->SetRevocation(revocation_);
   live->verifier->Install(ctx.get());
   ticket_keys_.Install(ctx.get());
   live->ssl_ctx = std::make_unique<asio::ssl::context>(ctx.release());  // takes ownership
   live->needed = config.header_variables();
   live->config = std::move(config);
-  // Kept across reloads while revocation: is unchanged (its CRLs and OCSP answers stay).
-  revocation_ = RevocationChecker::Reuse(revocation_, config.revocation);
-  live->verifier->SetRevocation(revocation_);
   live->digest = std::move(digest);
   return LivePtr(std::move(live));
 }
@@ -426,6 +431,7 @@ void GatewayServer::Impl::ReloadConfig(bool forced) {
   {
     std::lock_guard lock(live_mu_);
     live_ = next;
+    live_version_.fetch_add(1, std::memory_order_release);
   }
   // The new files' state, so the next poll does not see them as a change.
   stat_signature_ = StatSignature({path, next->config.tls.cert, next->config.tls.key});
@@ -606,6 +612,7 @@ asio::awaitable<void> GatewayServer::Impl::ServeConnection(Worker& w, Session& s
   // The config requests are served under: the newest one, read before each
   // request, so a reloaded route rule or header applies on open connections too.
   LivePtr cur = live;
+  uint64_t seen_version = ~uint64_t{0};  // none yet: the first request reads Live()
   const Timeouts* t = &cur->config.timeouts;
   // Once per connection (and per trust or config change): every request reads the same values.
   ClientCertVariables vars = ClientCertVariables::Compute(conn.outcome, cur->needed);
@@ -619,6 +626,7 @@ asio::awaitable<void> GatewayServer::Impl::ServeConnection(Worker& w, Session& s
   const std::string fingerprint = conn.outcome.leaf ? conn.outcome.leaf->sha256_hex() : "";
 
   beast::flat_buffer buffer;
+  beast::flat_buffer backend_buffer;
   bool keep_alive = true;
   while (keep_alive && !draining_) {
     // Idle until the first byte of the next request, then the header timeout.
@@ -634,7 +642,12 @@ asio::awaitable<void> GatewayServer::Impl::ServeConnection(Worker& w, Session& s
     // A keep-alive connection must not outlive the trust that admitted it:
     // after a trust change its chain is checked again (usually a cache hit).
     bool recompute = false;
-    if (LivePtr newest = Live(); newest != cur) {
+    LivePtr newest;
+    if (const uint64_t v = LiveVersion(); v != seen_version) {
+      seen_version = v;  // read before Live(): a publish in between shows up next time
+      newest = Live();
+    }
+    if (newest && newest != cur) {
       cur = std::move(newest);
       t = &cur->config.timeouts;
       recompute = true;
@@ -764,7 +777,7 @@ asio::awaitable<void> GatewayServer::Impl::ServeConnection(Worker& w, Session& s
       req.set("X-Forwarded-Proto", "https");
       const size_t index = static_cast<size_t>(decision.route - config.routes.routes().data());
       std::string failure;
-      res = co_await Forward(w, *cur, index, req, failure);
+      res = co_await Forward(w, *cur, index, req, backend_buffer, failure);
       rec.status_details = failure;
       if (failure.empty()) rec.status_details = "response_sent_by_backend";
     }
@@ -786,7 +799,7 @@ asio::awaitable<void> GatewayServer::Impl::ServeConnection(Worker& w, Session& s
 
 asio::awaitable<http::response<http::string_body>> GatewayServer::Impl::Forward(
     Worker& w, const LiveConfig& live, size_t route_index, http::request<http::string_body>& req,
-    std::string& failure) {
+    beast::flat_buffer& buf, std::string& failure) {
   const BackendUrl& backend = live.config.backends[route_index];
   const unsigned client_version = req.version();
   if (backend.scheme != "http") {
@@ -796,7 +809,7 @@ asio::awaitable<http::response<http::string_body>> GatewayServer::Impl::Forward(
   }
   const bool head = req.method() == http::verb::head;
   RemoveHopByHop(req);
-  req.target(backend.base_path + Str(req.target()));
+  if (!backend.base_path.empty()) req.target(backend.base_path + Str(req.target()));
   req.version(11);
   req.keep_alive(true);
   req.prepare_payload();
@@ -804,8 +817,10 @@ asio::awaitable<http::response<http::string_body>> GatewayServer::Impl::Forward(
   const auto timeout = std::chrono::seconds(live.config.timeouts.backend);
   for (int attempt = 0; attempt < 2; ++attempt) {
     beast::error_code ec;
-    BackendPool::Lease lease = co_await w.pool->Acquire(backend.address, timeout, ec,
-                                                        /*fresh=*/attempt > 0);
+    // The pooled connection is taken without suspending; a retry connects afresh.
+    BackendPool::Lease lease;
+    if (attempt == 0) lease = w.pool->TakeIdle(backend.address);
+    if (!lease.stream) lease = co_await w.pool->Connect(backend.address, timeout, ec);
     if (ec) {
       failure = "backend_connection_failed";
       co_return PlainResponse(http::status::bad_gateway, client_version,
@@ -813,7 +828,9 @@ asio::awaitable<http::response<http::string_body>> GatewayServer::Impl::Forward(
     }
     lease.stream->expires_after(timeout);
     co_await http::async_write(*lease.stream, req, asio::redirect_error(kAwait, ec));
-    beast::flat_buffer buf;
+    // Reused across the connection's requests (no allocation per request),
+    // emptied first: bytes from another backend connection never carry over.
+    buf.clear();
     http::response_parser<http::string_body> parser;
     parser.body_limit(static_cast<uint64_t>(kMaxResponseBodyBytes));
     if (head) parser.skip(true);

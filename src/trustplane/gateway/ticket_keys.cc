@@ -25,6 +25,13 @@ bool SetMacKey(EVP_MAC_CTX* mac, const std::array<unsigned char, 32>& key) {
   return EVP_MAC_CTX_set_params(mac, params) == 1;
 }
 
+// Fetched once: EVP_aes_256_cbc() would make every EVP_*Init_ex look the
+// provider implementation up again (OpenSSL 3), once per sealed or opened ticket.
+const EVP_CIPHER* TicketCipher() {
+  static EVP_CIPHER* const cipher = EVP_CIPHER_fetch(nullptr, "AES-256-CBC", nullptr);
+  return cipher != nullptr ? cipher : EVP_aes_256_cbc();
+}
+
 }  // namespace
 
 TicketKeys::TicketKeys() : current_(NewKey()) {}
@@ -66,7 +73,7 @@ int TicketKeys::Handle(unsigned char key_name[16], unsigned char iv[EVP_MAX_IV_L
   if (enc == 1) {
     if (RAND_bytes(iv, 16) != 1) return -1;
     std::memcpy(key_name, current_.name.data(), 16);
-    if (EVP_EncryptInit_ex(cipher, EVP_aes_256_cbc(), nullptr, current_.aes.data(), iv) != 1) {
+    if (EVP_EncryptInit_ex(cipher, TicketCipher(), nullptr, current_.aes.data(), iv) != 1) {
       return -1;
     }
     return SetMacKey(mac, current_.hmac) ? 1 : -1;
@@ -82,7 +89,7 @@ int TicketKeys::Handle(unsigned char key_name[16], unsigned char iv[EVP_MAX_IV_L
   }
   if (key == nullptr) return 0;
   if (!SetMacKey(mac, key->hmac)) return -1;
-  if (EVP_DecryptInit_ex(cipher, EVP_aes_256_cbc(), nullptr, key->aes.data(), iv) != 1) return -1;
+  if (EVP_DecryptInit_ex(cipher, TicketCipher(), nullptr, key->aes.data(), iv) != 1) return -1;
   return found;
 }
 

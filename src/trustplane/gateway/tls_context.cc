@@ -57,6 +57,11 @@ Result<SslCtxPtr> MakeServerTlsContext(const TlsSettings& tls) {
   SSL_CTX_set_session_cache_mode(ctx.get(), SSL_SESS_CACHE_OFF);
   SSL_CTX_set_num_tickets(ctx.get(), 1);
   SSL_CTX_set_mode(ctx.get(), SSL_MODE_RELEASE_BUFFERS);
+  // The chain is what tls.cert holds. Without this OpenSSL would try, on
+  // every handshake, to complete a chain of a lone leaf from the context's
+  // certificate store, which the gateway never fills (client chains are
+  // verified by ClientVerifier against the trust snapshot).
+  SSL_CTX_set_mode(ctx.get(), SSL_MODE_NO_AUTO_CHAIN);
   return ctx;
 }
 

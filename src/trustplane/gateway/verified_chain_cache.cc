@@ -3,14 +3,6 @@
 #include "trustplane/base/digest.h"
 
 namespace trustplane::gateway {
-namespace {
-
-std::string MapKey(const std::string& key, uint64_t generation) {
-  return key + "#" + std::to_string(generation);
-}
-
-}  // namespace
-
 std::string ChainKey(const std::vector<std::string>& ders) {
   std::string all;
   for (const auto& d : ders) {
@@ -28,8 +20,8 @@ std::shared_ptr<const VerifiedChain> VerifiedChainCache::Find(const std::string&
   std::shared_ptr<const VerifiedChain> found;
   {
     std::lock_guard lock(mu_);
-    auto it = entries_.find(MapKey(key, generation));
-    if (it != entries_.end()) found = it->second;
+    auto it = entries_.find(key);
+    if (it != entries_.end() && it->second.generation == generation) found = it->second.chain;
   }
   if (found && (now < found->valid_from || now > found->valid_until)) found.reset();
   (found ? hits_ : misses_).fetch_add(1, std::memory_order_relaxed);
@@ -41,7 +33,10 @@ void VerifiedChainCache::Insert(const std::string& key, uint64_t generation,
   if (capacity_ == 0) return;
   std::lock_guard lock(mu_);
   if (entries_.size() >= capacity_) entries_.clear();
-  entries_[MapKey(key, generation)] = std::move(entry);
+  Entry& slot = entries_[key];
+  // A handshake still on an older snapshot must not evict the newer entry.
+  if (slot.chain && slot.generation > generation) return;
+  slot = Entry{generation, std::move(entry)};
 }
 
 }  // namespace trustplane::gateway

@@ -48,9 +48,16 @@ class VerifiedChainCache {
   uint64_t misses() const { return misses_.load(std::memory_order_relaxed); }
 
  private:
+  struct Entry {
+    uint64_t generation = 0;
+    std::shared_ptr<const VerifiedChain> chain;
+  };
   size_t capacity_;
   std::mutex mu_;
-  std::unordered_map<std::string, std::shared_ptr<const VerifiedChain>> entries_;  // key+generation
+  // By chain key; one generation per chain (the newest inserted): an entry
+  // of another generation is a miss, and verifying under the new generation
+  // replaces it. No key string is built per lookup.
+  std::unordered_map<std::string, Entry> entries_;
   std::atomic<uint64_t> hits_{0}, misses_{0};
 };
 
