@@ -13,25 +13,13 @@
 #include <thread>
 
 #include "cli_fixture.h"
+#include "support/local_ports.h"
 #include "trustplane/base/encoding.h"
 
 namespace trustplane::testing {
 namespace {
 
 constexpr char kAuthKey[] = "0123456789ABCDEF0123456789ABCDEF";
-
-// A port nobody listens on right now (the kernel's pick for an ephemeral bind).
-int FreePort() {
-  const int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
-  socklen_t len = sizeof addr;
-  getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  close(fd);
-  return ntohs(addr.sin_port);
-}
 
 // Waits, at most `limit`, until something accepts TCP connections on 127.0.0.1:port.
 bool WaitForListener(int port, std::chrono::seconds limit) {
@@ -190,8 +178,7 @@ TEST_F(CaServeTest, TakesDoubleDashFlagsAndServesOcspAndTheDerCrl) {
   EXPECT_NE(OcspStatus(leaf).find(leaf + ": good"), std::string::npos) << OcspStatus(leaf);
 
   // A revocation made by the CLI against the same certdb shows at once.
-  auto serial = Openssl({"x509", "-in", leaf, "-noout", "-serial"});
-  const std::string hex = serial.out.substr(serial.out.find('=') + 1, 40);
+  const std::string hex = OpensslSerialHex(leaf);
   auto aki = Openssl({"x509", "-in", Stem("ca.pem"), "-noout", "-ext", "subjectKeyIdentifier"});
   const std::string key_id = aki.out.substr(aki.out.find('\n') + 1);
   auto revoke = Tp({"ca", "revoke", "0x" + hex, "--aki", key_id, "--reason", "keyCompromise", "--db-config",

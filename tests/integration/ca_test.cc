@@ -54,8 +54,7 @@ TEST_F(CaTest, RevocationReachesACrlThatOpensslEnforces) {
   EXPECT_NE(crl("before.pem").find("CRL number 1, 0 revoked"), std::string::npos);
   EXPECT_EQ(verify("before.pem").exit_code, 0);
 
-  auto serial = Openssl({"x509", "-in", Stem("leaf.pem"), "-noout", "-serial"});
-  const std::string hex = serial.out.substr(serial.out.find('=') + 1, 40);
+  const std::string hex = OpensslSerialHex(Stem("leaf.pem"));
   auto aki = Openssl({"x509", "-in", Stem("inter.pem"), "-noout", "-ext", "subjectKeyIdentifier"});
   const std::string key_id = aki.out.substr(aki.out.find('\n') + 1);  // "    AB:CD:...\n"
   auto revoke = Tp({"ca", "revoke", "0x" + hex, "--aki", key_id,
@@ -127,9 +126,7 @@ TEST_F(CaTest, IssuesChainsOpensslVerifiesWithCfsslFilesAndPrivateKeys0600) {
     EXPECT_EQ(st.st_mode & 0777, 0600u) << key;
   }
   // Serial: positive, at most 20 octets.
-  auto serial = Openssl({"x509", "-in", Stem("leaf.pem"), "-noout", "-serial"});
-  std::string hex = serial.out.substr(serial.out.find('=') + 1);
-  hex.erase(hex.find_last_not_of("\n") + 1);
+  const std::string hex = OpensslSerialHex(Stem("leaf.pem"));
   EXPECT_LE(hex.size(), 40u);
   EXPECT_LT(std::stoi(hex.substr(0, 1), nullptr, 16), 8);
 

@@ -49,4 +49,11 @@ std::vector<std::string> CliTest::TrustedSet() const {
 
 nlohmann::json CliTest::AuditEvents() const { return TpJson({"audit", "log"}); }
 
+std::string OpensslSerialHex(const std::string& cert_path) {
+  ProcessResult r = RunProcess({"openssl", "x509", "-in", cert_path, "-noout", "-serial"});
+  const size_t eq = r.out.find('=');
+  if (r.exit_code != 0 || eq == std::string::npos) return "";
+  return r.out.substr(eq + 1, r.out.find('\n', eq) - eq - 1);
+}
+
 }  // namespace trustplane::testing

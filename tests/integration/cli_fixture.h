@@ -38,4 +38,8 @@ class CliTest : public ::testing::Test {
   TempDir dir_;
 };
 
+// The certificate's serial as `openssl x509 -serial` prints it: uppercase
+// hex, up to 40 digits ("" if openssl fails).
+std::string OpensslSerialHex(const std::string& cert_path);
+
 }  // namespace trustplane::testing

@@ -52,9 +52,8 @@ TEST_F(Pkcs11CaTest, IssuesRevokesAndAnswersWithAKeyInsideTheToken) {
   auto verify = RunProcess({"openssl", "verify", "-CAfile", Stem("ca.pem"), Stem("leaf.pem")});
   EXPECT_EQ(verify.exit_code, 0) << verify.out << verify.err;
 
-  auto serial = RunProcess({"openssl", "x509", "-in", Stem("leaf.pem"), "-noout", "-serial"});
   auto ski = RunProcess({"openssl", "x509", "-in", Stem("ca.pem"), "-noout", "-ext", "subjectKeyIdentifier"});
-  auto revoke = Run({"ca", "revoke", "0x" + serial.out.substr(serial.out.find('=') + 1, 40), "--aki",
+  auto revoke = Run({"ca", "revoke", "0x" + OpensslSerialHex(Stem("leaf.pem")), "--aki",
                      ski.out.substr(ski.out.find('\n') + 1), "--reason", "superseded", "--db", db, "--ca",
                      Stem("ca.pem"), "--ca-key", key});
   ASSERT_EQ(revoke.exit_code, 0) << revoke.err;
