@@ -134,9 +134,6 @@ echo "== certdb: $n_certs certificates ($n_revoked revoked)," \
 # cfssl: the same certificates, its own responses.
 sqlite3 tp-certdb.sqlite ".backup cfssl-certdb.sqlite"
 sqlite3 cfssl-certdb.sqlite 'delete from ocsp_responses'
-# cfssl writes Go's zero time, not NULL, as revoked_at of a good certificate,
-# and its readers (ocsprefresh among them) fail on NULL: give them its form.
-sqlite3 cfssl-certdb.sqlite "update certificates set revoked_at = '0001-01-01 00:00:00+00:00' where revoked_at is null"
 "$cfssl" ocsprefresh -db-config cfssl-db.json -ca ca.pem -responder ca.pem -responder-key ca-key.pem \
   -loglevel 5 2>cfssl-refresh.log
 "$cfssl" ocspdump -db-config cfssl-db.json -loglevel 5 >responses.b64 2>cfssl-dump.log

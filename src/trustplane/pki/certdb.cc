@@ -1,5 +1,7 @@
 #include "trustplane/pki/certdb.h"
 
+#include <sys/stat.h>
+
 #include <ctime>
 
 #include <nlohmann/json.hpp>
@@ -58,6 +60,23 @@ Result<std::optional<UnixSeconds>> OptInt(const DbRow& row, size_t i) {
   return std::optional<UnixSeconds>(v);
 }
 
+// Go's zero time.Time (0001-01-01 00:00:00 UTC) in Unix seconds: what cfssl
+// stores as revoked_at of a certificate that is not revoked.
+constexpr UnixSeconds kGoZeroTime = -62135596800;
+
+// revoked_at: NULL (older trustplane) and Go's zero time (cfssl) both mean
+// "not revoked".
+Result<std::optional<UnixSeconds>> RevokedAt(const DbRow& row, size_t i) {
+  TP_ASSIGN_OR_RETURN(auto t, OptInt(row, i));
+  if (t && *t == kGoZeroTime) t.reset();
+  return t;
+}
+
+constexpr std::chrono::milliseconds kStatusStampInterval{5};
+
+// Bounds the status cache: a scan over many serials must not grow it forever.
+constexpr size_t kStatusCacheMaxEntries = 100000;
+
 }  // namespace
 
 Result<CertDb> CertDb::Open(store::Database& db) {
@@ -94,6 +113,15 @@ DbParam CertDb::OptTime(const std::optional<UnixSeconds>& t) const {
   return Time(*t);
 }
 
+// cfssl's readers scan revoked_at into a time.Time, which fails on NULL, so a
+// certificate that is not revoked carries Go's zero time, written as each
+// cfssl driver writes it (go-sqlite3 text, lib/pq timestamptz).
+DbParam CertDb::RevokedAtParam(const std::optional<UnixSeconds>& t) const {
+  if (t) return Time(*t);
+  return std::string(db_->engine() == DbEngine::kSqlite ? "0001-01-01 00:00:00+00:00"
+                                                         : "0001-01-01 00:00:00+00");
+}
+
 // Reads a timestamp column back as Unix seconds, whatever offset it was written with.
 std::string CertDb::Epoch(const std::string& column) const {
   if (db_->engine() == DbEngine::kSqlite) {
@@ -113,10 +141,11 @@ Status CertDb::InsertCertificate(const CertificateRecord& rec) {
              " reason, expiry, revoked_at, pem, issued_at, not_before, metadata, sans, common_name)"
              " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
              {Bytes(rec.serial_number), Bytes(rec.authority_key_identifier), Bytes(rec.ca_label),
-              Bytes(rec.status), rec.reason, Time(rec.expiry), OptTime(rec.revoked_at),
+              Bytes(rec.status), rec.reason, Time(rec.expiry), RevokedAtParam(rec.revoked_at),
               Bytes(rec.pem), OptTime(rec.issued_at), OptTime(rec.not_before), metadata, sans,
               rec.common_name})
           .status();
+  ForgetStatus(rec.serial_number, rec.authority_key_identifier);
   if (s.is(ErrorCode::kConflict)) {
     return Status::Conflict("certdb already has certificate serial " + rec.serial_number +
                             " aki " + rec.authority_key_identifier);
@@ -146,7 +175,7 @@ Result<std::vector<CertificateRecord>> CertDb::QueryCertificates(
     if (row.columns[5]) {
       TP_ASSIGN_OR_RETURN(r.expiry, row.Int(5));
     }
-    TP_ASSIGN_OR_RETURN(r.revoked_at, OptInt(row, 6));
+    TP_ASSIGN_OR_RETURN(r.revoked_at, RevokedAt(row, 6));
     r.pem = row.Text(7);
     TP_ASSIGN_OR_RETURN(r.issued_at, OptInt(row, 8));
     TP_ASSIGN_OR_RETURN(r.not_before, OptInt(row, 9));
@@ -178,6 +207,84 @@ Result<CertificateRecord> CertDb::GetCertificate(const std::string& serial,
 
 Result<std::vector<CertificateRecord>> CertDb::GetUnexpiredCertificates() {
   return QueryCertificates("CURRENT_TIMESTAMP < expiry", {});
+}
+
+void CertDb::ForgetStatus(const std::string& serial, const std::string& aki) {
+  if (!status_cache_.empty()) status_cache_.erase(serial + '\0' + aki);
+}
+
+Result<CertificateStatus> CertDb::GetCertificateStatus(const std::string& serial,
+                                                       const std::string& aki) {
+  const auto now = std::chrono::steady_clock::now();
+  if (db_->engine() == DbEngine::kSqlite) {
+    if (!wal_path_) {
+      TP_ASSIGN_OR_RETURN(auto rows, db_->Query("PRAGMA database_list", {}));
+      wal_path_.emplace();
+      for (const DbRow& row : rows) {
+        if (row.Text(1) == "main" && !row.Text(2).empty()) *wal_path_ = row.Text(2) + "-wal";
+      }
+    }
+    // Every commit (from any process) writes the WAL: a changed stamp means
+    // the cache may be stale. One stat instead of SQLite's file locks, and
+    // at most every kStatusStampInterval (a path stat costs ~3 µs here, a
+    // tenth of an OCSP answer).
+    if (!wal_path_->empty() && now - stamp_checked_at_ >= kStatusStampInterval) {
+      stamp_checked_at_ = now;
+      WalStamp stamp;
+      struct stat st {};
+      if (stat(wal_path_->c_str(), &st) == 0) {
+        stamp = {st.st_mtim.tv_sec, st.st_mtim.tv_nsec, st.st_size, static_cast<int64_t>(st.st_ino)};
+      }
+      if (!(stamp == wal_stamp_)) {
+        status_cache_.clear();
+        wal_stamp_ = stamp;
+      }
+    }
+  }
+  // The backstop: mtime ticks are coarse, so two commits in one tick with the
+  // same WAL size would go unseen by the stamp.
+  if (now - status_checked_at_ >= kStatusCacheMaxAge) {
+    // SQLite: one cheap check for commits by other connections or
+    // processes; when there were none every entry is still right.
+    if (db_->engine() == DbEngine::kSqlite) {
+      TP_ASSIGN_OR_RETURN(auto rows, db_->Query("PRAGMA data_version", {}));
+      int64_t version = -1;
+      if (!rows.empty()) {
+        TP_ASSIGN_OR_RETURN(version, rows.front().Int(0));
+      }
+      if (version != data_version_ || version < 0) status_cache_.clear();
+      data_version_ = version;
+    }
+    status_checked_at_ = now;
+  }
+  std::string key = serial + '\0' + aki;
+  if (auto it = status_cache_.find(key); it != status_cache_.end()) {
+    // PostgreSQL has no such change counter: entries age out instead.
+    if (db_->engine() == DbEngine::kSqlite || now - it->second.read_at < kStatusCacheMaxAge) {
+      return it->second.status;
+    }
+  }
+  TP_ASSIGN_OR_RETURN(
+      auto rows,
+      db_->Query("SELECT status, reason, " + Epoch("expiry") + ", " + Epoch("revoked_at") +
+                     " FROM certificates WHERE serial_number = ? AND authority_key_identifier = ?",
+                 {Bytes(serial), Bytes(aki)}));
+  if (rows.empty()) {
+    return Status::NotFound("certdb has no certificate serial " + serial + " aki " + aki);
+  }
+  const DbRow& row = rows.front();
+  CertificateStatus st;
+  st.status = row.Text(0);
+  if (row.columns[1]) {
+    TP_ASSIGN_OR_RETURN(st.reason, row.Int(1));
+  }
+  if (row.columns[2]) {
+    TP_ASSIGN_OR_RETURN(st.expiry, row.Int(2));
+  }
+  TP_ASSIGN_OR_RETURN(st.revoked_at, RevokedAt(row, 3));
+  if (status_cache_.size() >= kStatusCacheMaxEntries) status_cache_.clear();
+  status_cache_.insert_or_assign(std::move(key), CachedStatus{st, now});
+  return st;
 }
 
 std::string CertDb::RevokedAndUnexpired() const {
@@ -214,6 +321,7 @@ Status CertDb::RevokeCertificate(const std::string& serial, const std::string& a
       db_->Execute("UPDATE certificates SET status = ?, revoked_at = CURRENT_TIMESTAMP,"
                    " reason = ? WHERE serial_number = ? AND authority_key_identifier = ?",
                    {Bytes("revoked"), reason, Bytes(serial), Bytes(aki)}));
+  ForgetStatus(serial, aki);
   if (changed == 0) {
     return Status::NotFound("cannot revoke: certdb has no certificate serial " + serial +
                             " aki " + aki);
@@ -242,6 +350,9 @@ Status CertDb::InsertOCSP(const OcspRecord& rec) {
 // Unlike cfssl's UPDATE-then-INSERT, one transaction so concurrent refreshes
 // cannot both insert.
 Status CertDb::UpsertOCSP(const OcspRecord& rec) {
+  // A response is re-signed when the status changed, perhaps through another
+  // connection: the next status lookup should read the row again.
+  ForgetStatus(rec.serial_number, rec.authority_key_identifier);
   TP_RETURN_IF_ERROR(db_->Begin());
   auto changed = db_->Execute(
       "UPDATE ocsp_responses SET body = ?, expiry = ?"

@@ -7,6 +7,7 @@
 #include <map>
 #include <mutex>
 #include <shared_mutex>
+#include <unordered_map>
 #include <utility>
 
 #include "trustplane/base/encoding.h"
@@ -99,7 +100,7 @@ struct OcspResponder::State {
 
   std::mutex db_mu;  // CertDb is one connection
   mutable std::shared_mutex cache_mu;
-  std::map<std::string, CachedResponse> cache;  // by decimal serial
+  std::unordered_map<std::string, CachedResponse> cache;  // by decimal serial
 
   // The CA's CertID for `serial` under `md` (SHA-1 for pre-signed responses).
   CertIdPtr CertIdFor(const EVP_MD* md, const ASN1_INTEGER* serial) const {
@@ -107,9 +108,21 @@ struct OcspResponder::State {
                                       serial));
   }
 
+  // Only the columns an answer needs (status-only lookup, cached in CertDb).
   Result<CertificateRecord> Lookup(const std::string& serial_decimal) {
-    std::lock_guard lock(db_mu);
-    return certdb->GetCertificate(serial_decimal, aki);
+    Result<CertificateStatus> st = [&] {
+      std::lock_guard lock(db_mu);
+      return certdb->GetCertificateStatus(serial_decimal, aki);
+    }();
+    if (!st.ok()) return st.status();
+    CertificateRecord rec;
+    rec.serial_number = serial_decimal;
+    rec.authority_key_identifier = aki;
+    rec.status = std::move(st->status);
+    rec.reason = st->reason;
+    rec.expiry = st->expiry;
+    rec.revoked_at = st->revoked_at;
+    return rec;
   }
 
   // One signed response for the given single requests (CertIDs and statuses).

@@ -4,6 +4,8 @@
 
 #include <algorithm>
 #include <cctype>
+#include <chrono>
+#include <thread>
 
 #include "support/postgres_server.h"
 #include "support/temp_dir.h"
@@ -48,6 +50,7 @@ class CertDbTest : public ::testing::TestWithParam<DbEngine> {
       ASSERT_NE(pg, nullptr);
       url = pg->NewDatabaseUrl();
     }
+    url_ = url;
     auto db = store::OpenDatabase(url);
     ASSERT_TRUE(db.ok()) << db.status().ToString();
     db_ = std::move(db).value();
@@ -56,6 +59,7 @@ class CertDbTest : public ::testing::TestWithParam<DbEngine> {
     certdb_.emplace(std::move(cdb).value());
   }
   TempDir dir_;
+  std::string url_;
   std::unique_ptr<store::Database> db_;
   std::optional<CertDb> certdb_;
   const UnixSeconds now_ = NowUnix();
@@ -143,6 +147,79 @@ TEST_P(CertDbTest, OcspInsertUpsertGetAndUnexpired) {
   ASSERT_TRUE(unexpired.ok()) << unexpired.status().ToString();
   ASSERT_EQ(unexpired->size(), 1u);
   EXPECT_EQ((*unexpired)[0].serial_number, "20");
+}
+
+// cfssl's tools (ocsprefresh, ocspdump) scan revoked_at into a Go time.Time
+// and fail on NULL: a good certificate carries Go's zero time, as cfssl
+// writes it; both that and NULL (older rows) read back as "not revoked".
+TEST_P(CertDbTest, NotRevokedIsGoZeroTimeAndNullStillReads) {
+  ASSERT_TRUE(certdb_->InsertCertificate(Record("40", now_ + kDay)).ok());
+  const bool pg = GetParam() == DbEngine::kPostgres;
+  auto raw = db_->Query(pg ? "SELECT (revoked_at = '0001-01-01 00:00:00+00'::timestamptz)::text"
+                             " FROM certificates WHERE serial_number = ?"
+                           : "SELECT revoked_at FROM certificates WHERE serial_number = ?",
+                        {pg ? store::DbParam(store::Blob{"40"}) : store::DbParam(std::string("40"))});
+  ASSERT_TRUE(raw.ok()) << raw.status().ToString();
+  ASSERT_EQ(raw->size(), 1u);
+  EXPECT_EQ((*raw)[0].Text(0), pg ? "true" : "0001-01-01 00:00:00+00:00");
+  auto good = certdb_->GetCertificate("40", "0a1b2c3d4e5f");
+  ASSERT_TRUE(good.ok()) << good.status().ToString();
+  EXPECT_FALSE(good->revoked_at.has_value());
+  auto st = certdb_->GetCertificateStatus("40", "0a1b2c3d4e5f");
+  ASSERT_TRUE(st.ok()) << st.status().ToString();
+  EXPECT_EQ(st->status, "good");
+  EXPECT_FALSE(st->revoked_at.has_value());
+
+  ASSERT_TRUE(certdb_->InsertCertificate(Record("41", now_ + kDay)).ok());
+  ASSERT_TRUE(db_->Execute("UPDATE certificates SET revoked_at = NULL WHERE serial_number = ?",
+                           {pg ? store::DbParam(store::Blob{"41"}) : store::DbParam(std::string("41"))})
+                  .ok());
+  auto old_row = certdb_->GetCertificate("41", "0a1b2c3d4e5f");
+  ASSERT_TRUE(old_row.ok()) << old_row.status().ToString();
+  EXPECT_FALSE(old_row->revoked_at.has_value());
+  auto old_st = certdb_->GetCertificateStatus("41", "0a1b2c3d4e5f");
+  ASSERT_TRUE(old_st.ok()) << old_st.status().ToString();
+  EXPECT_FALSE(old_st->revoked_at.has_value());
+}
+
+TEST_P(CertDbTest, StatusLookupSeesOwnAndOtherConnectionsRevocations) {
+  ASSERT_TRUE(certdb_->InsertCertificate(Record("50", now_ + kDay)).ok());
+  ASSERT_TRUE(certdb_->InsertCertificate(Record("51", now_ + kDay)).ok());
+  EXPECT_EQ(certdb_->GetCertificateStatus("52", "0a1b2c3d4e5f").status().code(),
+            ErrorCode::kNotFound);
+  auto st = certdb_->GetCertificateStatus("50", "0a1b2c3d4e5f");
+  ASSERT_TRUE(st.ok()) << st.status().ToString();
+  EXPECT_EQ(st->status, "good");
+  EXPECT_EQ(st->expiry, now_ + kDay);
+  ASSERT_TRUE(certdb_->GetCertificateStatus("51", "0a1b2c3d4e5f").ok());
+
+  // Through this CertDb: at once.
+  ASSERT_TRUE(certdb_->RevokeCertificate("50", "0a1b2c3d4e5f", 1).ok());
+  st = certdb_->GetCertificateStatus("50", "0a1b2c3d4e5f");
+  ASSERT_TRUE(st.ok());
+  EXPECT_EQ(st->status, "revoked");
+  EXPECT_EQ(st->reason, 1);
+  ASSERT_TRUE(st->revoked_at.has_value());
+  EXPECT_LE(std::abs(*st->revoked_at - now_), 60);
+
+  // Through another connection (another process, say): once the cache's
+  // bound has passed; polled, with a generous limit, rather than timed.
+  auto other_db = store::OpenDatabase(url_);
+  ASSERT_TRUE(other_db.ok()) << other_db.status().ToString();
+  auto other = CertDb::Open(**other_db);
+  ASSERT_TRUE(other.ok());
+  ASSERT_TRUE(other->RevokeCertificate("51", "0a1b2c3d4e5f", 4).ok());
+  std::string seen;
+  for (int i = 0; i < 200 && seen != "revoked"; ++i) {
+    auto s51 = certdb_->GetCertificateStatus("51", "0a1b2c3d4e5f");
+    ASSERT_TRUE(s51.ok()) << s51.status().ToString();
+    seen = s51->status;
+    if (seen == "revoked") {
+      EXPECT_EQ(s51->reason, 4);
+    }
+    if (seen != "revoked") std::this_thread::sleep_for(std::chrono::milliseconds(25));
+  }
+  EXPECT_EQ(seen, "revoked");
 }
 
 // The columns (names and declared types, in order) of cfssl's migrations
