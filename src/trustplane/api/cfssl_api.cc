@@ -59,6 +59,7 @@ namespace {
 struct PendingRecord {
   const pki::SignedCertificate* cert;
   const std::string* label;
+  const pki::OcspRecord* ocsp;  // its first OCSP answer, stored in the same transaction; may be null
   Result<pki::CertificateRecord> result = Status::Internal("not recorded");
   bool done = false;
 };
@@ -296,19 +297,23 @@ Or<pki::Csr> ParseCsr(const std::string& pem) {
 // An exception must not escape a group commit (it would strand the waiters).
 Result<pki::CertificateRecord> RecordOne(State& s, const PendingRecord& p) {
   try {
-    return s.o.record_issued(*s.o.certdb, *p.cert, *p.label);
+    auto recorded = s.o.record_issued(*s.o.certdb, *p.cert, *p.label);
+    // Without the stored answer the responder signs on the first request:
+    // not worth refusing the certificate for.
+    if (recorded.ok() && p.ocsp) (void)s.o.certdb->UpsertOCSP(*p.ocsp);
+    return recorded;
   } catch (const std::exception& e) {
     return Status::Internal(e.what());
   }
 }
 
-// Writes one batch of rows; called with db_mu held. All rows go in one
-// transaction. If any row fails (a duplicate serial, say) or the commit does,
+// Writes one batch of rows; called with db_mu held. All rows (certificates
+// and their OCSP answers) go in one transaction, so one durable commit. If any row fails (a duplicate serial, say) or the commit does,
 // the batch is rolled back and each row is retried on its own, so one bad
 // row never costs the others their certificate and every error is its own.
 void RecordBatch(State& s, const std::vector<PendingRecord*>& batch) {
   pki::CertDb& db = *s.o.certdb;
-  if (batch.size() > 1 && db.Begin().ok()) {
+  if (db.Begin().ok()) {
     bool all_ok = true;
     for (PendingRecord* p : batch) {
       p->result = RecordOne(s, *p);
@@ -326,8 +331,8 @@ void RecordBatch(State& s, const std::vector<PendingRecord*>& batch) {
 // Records cert in the certdb and returns once its row is durable (group
 // commit, see State).
 Result<pki::CertificateRecord> RecordIssued(State& s, const pki::SignedCertificate& cert,
-                                            const std::string& label) {
-  PendingRecord mine{&cert, &label};
+                                            const std::string& label, const pki::OcspRecord* ocsp) {
+  PendingRecord mine{&cert, &label, ocsp};
   std::unique_lock lock(s.group_mu);
   s.group_queue.push_back(&mine);
   while (!mine.done) {
@@ -360,15 +365,23 @@ Or<pki::SignedCertificate> SignAndRecord(State& s, const pki::Csr& csr, const pk
   auto cert = s.o.signer->Sign(csr, options);
   if (!cert.ok()) return Failure{FromSignStatus(cert.status())};
   if (s.o.certdb) {
-    Result<pki::CertificateRecord> recorded = RecordIssued(s, *cert, label);
+    // A "good" answer ready before the first client asks, signed before the
+    // group commit so it is stored with the certificate; a failure here only
+    // means the responder signs on demand.
+    std::optional<pki::OcspRecord> first_answer;
+    if (s.o.ocsp) {
+      pki::CertificateRecord about;
+      about.serial_number = cert->serial_decimal();
+      about.authority_key_identifier = cert->authority_key_id;
+      about.expiry = cert->not_after;
+      if (auto presigned = s.o.ocsp->PresignForIssue(about); presigned.ok()) first_answer = std::move(*presigned);
+    }
+    Result<pki::CertificateRecord> recorded = RecordIssued(s, *cert, label, first_answer ? &*first_answer : nullptr);
     if (!recorded.ok()) {
       return Failure{CfsslError{500, cfssl_code::kCertStoreInsertFailed,
                                 "the certificate was not issued: recording it in the certdb failed: " +
                                     recorded.status().message()}};
     }
-    // A "good" response ready before the first client asks; a failure here
-    // only means the responder signs on demand.
-    if (s.o.ocsp) (void)s.o.ocsp->Refresh(*recorded);
   }
   return std::move(cert).value();
 }

@@ -157,7 +157,8 @@ struct OcspResponder::State {
   }
 
   // Signs (SHA-1 CertID, no nonce) and stores the response for one record.
-  Result<CachedResponse> Presign(const CertificateRecord& rec, UnixSeconds now) {
+  // Signs the answer for rec's status and keeps it in memory (the caller stores it).
+  Result<CachedResponse> SignFor(const CertificateRecord& rec, UnixSeconds now) {
     TP_ASSIGN_OR_RETURN(std::string magnitude, ParseSerialNumber(rec.serial_number));
     BignumPtr bn(BN_bin2bn(reinterpret_cast<const unsigned char*>(magnitude.data()),
                            static_cast<int>(magnitude.size()), nullptr));
@@ -167,12 +168,15 @@ struct OcspResponder::State {
     const CertStatus st = StatusOf(rec);
     TP_ASSIGN_OR_RETURN(std::string der, Sign({{id.get(), st}}, nullptr, now));
     CachedResponse out{st, now + options.validity_seconds, std::move(der)};
-    {
-      std::lock_guard lock(db_mu);
-      TP_RETURN_IF_ERROR(certdb->UpsertOCSP({rec.serial_number, aki, out.der, out.next_update}));
-    }
     std::unique_lock lock(cache_mu);
     cache[rec.serial_number] = out;
+    return out;
+  }
+
+  Result<CachedResponse> Presign(const CertificateRecord& rec, UnixSeconds now) {
+    TP_ASSIGN_OR_RETURN(CachedResponse out, SignFor(rec, now));
+    std::lock_guard lock(db_mu);
+    TP_RETURN_IF_ERROR(certdb->UpsertOCSP({rec.serial_number, aki, out.der, out.next_update}));
     return out;
   }
 
@@ -322,6 +326,15 @@ Status OcspResponder::Refresh(const CertificateRecord& record) const {
                                    record.authority_key_identifier + ", not by this responder's CA " + state_->aki);
   }
   return state_->Presign(record, NowUnix()).status();
+}
+
+Result<OcspRecord> OcspResponder::PresignForIssue(const CertificateRecord& record) const {
+  if (record.authority_key_identifier != state_->aki) {
+    return Status::InvalidArgument("certificate " + record.serial_number + " was issued by key " +
+                                   record.authority_key_identifier + ", not by this responder's CA " + state_->aki);
+  }
+  TP_ASSIGN_OR_RETURN(auto out, state_->SignFor(record, NowUnix()));
+  return OcspRecord{record.serial_number, state_->aki, std::move(out.der), out.next_update};
 }
 
 Result<std::string> OcspResponder::SignStatement(const x509::Certificate& cert,

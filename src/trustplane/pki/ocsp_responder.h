@@ -53,6 +53,11 @@ class OcspResponder {
   // Signs and stores (upserts) the response for one certdb record; used at
   // issue, at revoke and by `ca ocsp-refresh`.
   Status Refresh(const CertificateRecord& record) const;
+  // The pre-signed "good" response for a certificate about to be recorded,
+  // as the `ocsp_responses` row to write in the same transaction as its
+  // `certificates` row (one durable commit for both). kInvalidArgument for
+  // a certificate of another CA.
+  Result<OcspRecord> PresignForIssue(const CertificateRecord& record) const;
   // cfssl's `ocspsign`: a response for `cert` saying exactly `statement`,
   // whatever the certdb says; nothing is stored. kInvalidArgument for a
   // certificate this CA did not issue, an unknown status or hash, or a
