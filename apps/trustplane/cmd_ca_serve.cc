@@ -81,7 +81,7 @@ Status Serve(const ServeOpts& o) {
     // A sign request's thread waits for the certdb commit (an fsync); more
     // threads than cores let other requests sign meanwhile and join the next
     // group commit, instead of the cores idling behind the disk.
-    http.threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency())) * 2;
+    http.threads = net::UsableCpuCount() * 2;
   }
   http.max_body_bytes = o.max_body;
   http.error_formatter = api::CfsslApi::ServerError;
@@ -146,7 +146,7 @@ void RegisterCaServeCommand(CLI::App& ca, Context& ctx) {
                   "authenticated requests need a signed \"timestamp\" within this Go duration and are "
                   "accepted once (default 0s: off, as cfssl)");
   cmd->add_option("--threads", o->threads,
-                  "server threads (default: one per core; 2 per core with a certdb, whose commits block)");
+                  "server threads (default: one per usable core, see taskset; 2 per core with a certdb, whose commits block)");
   cmd->add_option("--max-body", o->max_body, "largest request body in bytes (default 1 MiB)");
   cmd->add_option("--port-file", o->port_file, "write the bound port to this file once listening");
   cmd->add_option("--loglevel", o->loglevel, "accepted for cfssl compatibility; ignored");

@@ -80,7 +80,9 @@ int Run(int argc, char** argv) {
     app.exit(e);
     return static_cast<int>(ErrorCode::kInvalidArgument);
   }
-  if (ctx.actor.empty()) ctx.actor = DefaultActor();
+  // The ca commands record no actor; looking the login up (NSS, /etc/passwd)
+  // would only add to their start-up.
+  if (ctx.actor.empty() && !app.got_subcommand("ca")) ctx.actor = DefaultActor();
   if (!ctx.action) {
     std::cerr << "trustplane: error: no command given (see --help)\n";
     return static_cast<int>(ErrorCode::kInvalidArgument);

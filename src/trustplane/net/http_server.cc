@@ -1,5 +1,7 @@
 #include "trustplane/net/http_server.h"
 
+#include <sched.h>
+
 #include <openssl/bio.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
@@ -49,6 +51,16 @@ std::string_view HttpRequest::header(std::string_view name) const {
     }
   }
   return {};
+}
+
+int UsableCpuCount() {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  if (sched_getaffinity(0, sizeof set, &set) == 0) {
+    const int n = CPU_COUNT(&set);
+    if (n > 0) return n;
+  }
+  return std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
 }
 
 namespace {
@@ -311,6 +323,9 @@ void HttpServer::Impl::Accept() {
     if (ec == asio::error::operation_aborted || !acceptor.is_open()) return;
     if (!ec) {
       beast::error_code rec;
+      // Responses are written whole; Nagle would only hold the next one on a
+      // kept-alive connection back until the client's delayed ACK.
+      socket.set_option(tcp::no_delay(true), rec);
       auto ep = socket.remote_endpoint(rec);
       std::string remote = rec ? "" : ep.address().to_string() + ":" + std::to_string(ep.port());
       std::shared_ptr<SessionBase> session;
@@ -353,8 +368,7 @@ Result<std::unique_ptr<HttpServer>> HttpServer::Start(HttpServerOptions options,
   if (ec) return Status::Internal("listen: " + ec.message());
   impl->port = acc.local_endpoint().port();
   impl->Accept();
-  int n = o.threads > 0 ? o.threads : static_cast<int>(std::thread::hardware_concurrency());
-  if (n <= 0) n = 1;
+  const int n = o.threads > 0 ? o.threads : UsableCpuCount();
   for (int i = 0; i < n; ++i) {
     impl->threads.emplace_back([raw = impl.get()] { raw->ioc.run(); });
   }

@@ -54,7 +54,7 @@ using HttpErrorFormatter = std::function<HttpResponse(int status, const std::str
 struct HttpServerOptions {
   std::string address = "127.0.0.1";
   uint16_t port = 0;  // 0: any free port, see HttpServer::port()
-  int threads = 0;    // 0: std::thread::hardware_concurrency()
+  int threads = 0;    // 0: UsableCpuCount()
   size_t max_body_bytes = 1 << 20;
   size_t max_header_bytes = 16 << 10;
   // Waiting for the next request on a kept-alive (or new) connection.
@@ -66,6 +66,11 @@ struct HttpServerOptions {
   std::optional<TlsServerFiles> tls;  // none: plain HTTP
   HttpErrorFormatter error_formatter;  // none: text/plain
 };
+
+// The CPUs this process may run on (its affinity mask, so `taskset -c 0`
+// gives 1), at least 1. hardware_concurrency() counts every CPU of the
+// machine; threads beyond the usable ones only add futex wake-ups.
+int UsableCpuCount();
 
 class HttpServer {
  public:

@@ -1,12 +1,84 @@
 #include "trustplane/store/postgres_database.h"
 
+#include <dlfcn.h>
 #include <libpq-fe.h>
 
 #include <cstring>
+#include <mutex>
 
 namespace trustplane::store {
 
 namespace {
+
+// libpq is loaded on first use, not linked: it pulls in about 18 shared
+// libraries (Kerberos, LDAP, GnuTLS, ...) whose loading every trustplane
+// command paid at start-up, while only a postgres:// certdb needs them.
+// The header still gives the functions' types.
+struct LibPq {
+  decltype(&::PQconnectdb) connectdb;
+  decltype(&::PQstatus) status;
+  decltype(&::PQerrorMessage) errorMessage;
+  decltype(&::PQfinish) finish;
+  decltype(&::PQexecParams) execParams;
+  decltype(&::PQresultStatus) resultStatus;
+  decltype(&::PQclear) clear;
+  decltype(&::PQresultErrorMessage) resultErrorMessage;
+  decltype(&::PQresultErrorField) resultErrorField;
+  decltype(&::PQntuples) ntuples;
+  decltype(&::PQnfields) nfields;
+  decltype(&::PQgetisnull) getisnull;
+  decltype(&::PQgetvalue) getvalue;
+  decltype(&::PQgetlength) getlength;
+  decltype(&::PQftype) ftype;
+  decltype(&::PQunescapeBytea) unescapeBytea;
+  decltype(&::PQfreemem) freemem;
+  decltype(&::PQcmdTuples) cmdTuples;
+};
+
+template <class Fn>
+bool Resolve(void* handle, const char* name, Fn& out, std::string* missing) {
+  out = reinterpret_cast<Fn>(dlsym(handle, name));
+  if (!out) *missing = name;
+  return out != nullptr;
+}
+
+// The loaded library, or the reason it could not be loaded; once per process
+// (the handle is never closed: connections may live until exit).
+Result<const LibPq*> LoadLibPq() {
+  static std::once_flag once;
+  static LibPq lib;
+  static std::string error;
+  std::call_once(once, [] {
+    void* h = dlopen("libpq.so.5", RTLD_NOW | RTLD_LOCAL);
+    if (!h) {
+      const char* why = dlerror();
+      error = std::string("the PostgreSQL client library libpq.so.5 cannot be loaded (install the "
+                          "libpq5 package): ") + (why ? why : "unknown error");
+      return;
+    }
+    std::string missing;
+    const bool ok =
+        Resolve(h, "PQconnectdb", lib.connectdb, &missing) && Resolve(h, "PQstatus", lib.status, &missing) &&
+        Resolve(h, "PQerrorMessage", lib.errorMessage, &missing) && Resolve(h, "PQfinish", lib.finish, &missing) &&
+        Resolve(h, "PQexecParams", lib.execParams, &missing) &&
+        Resolve(h, "PQresultStatus", lib.resultStatus, &missing) && Resolve(h, "PQclear", lib.clear, &missing) &&
+        Resolve(h, "PQresultErrorMessage", lib.resultErrorMessage, &missing) &&
+        Resolve(h, "PQresultErrorField", lib.resultErrorField, &missing) &&
+        Resolve(h, "PQntuples", lib.ntuples, &missing) && Resolve(h, "PQnfields", lib.nfields, &missing) &&
+        Resolve(h, "PQgetisnull", lib.getisnull, &missing) && Resolve(h, "PQgetvalue", lib.getvalue, &missing) &&
+        Resolve(h, "PQgetlength", lib.getlength, &missing) && Resolve(h, "PQftype", lib.ftype, &missing) &&
+        Resolve(h, "PQunescapeBytea", lib.unescapeBytea, &missing) &&
+        Resolve(h, "PQfreemem", lib.freemem, &missing) && Resolve(h, "PQcmdTuples", lib.cmdTuples, &missing);
+    if (!ok) {
+      error = "libpq.so.5 lacks " + missing + " (install a current libpq5 package)";
+      dlclose(h);
+    }
+  });
+  if (!error.empty()) return Status::Internal(error);
+  return &lib;
+}
+
+const LibPq& Pq() { return *LoadLibPq().value(); }  // only after Open succeeded
 
 // SQLSTATE 23505: unique_violation.
 constexpr const char* kUniqueViolation = "23505";
@@ -27,11 +99,12 @@ std::string ToDollarPlaceholders(const std::string& sql) {
 }  // namespace
 
 Result<std::unique_ptr<Database>> PostgresDatabase::Open(const std::string& conninfo) {
-  PGconn* conn = PQconnectdb(conninfo.c_str());
+  TP_RETURN_IF_ERROR(LoadLibPq().status());
+  PGconn* conn = Pq().connectdb(conninfo.c_str());
   if (conn == nullptr) return Status::Internal("cannot allocate a PostgreSQL connection");
-  if (PQstatus(conn) != CONNECTION_OK) {
-    std::string msg = PQerrorMessage(conn);
-    PQfinish(conn);
+  if (Pq().status(conn) != CONNECTION_OK) {
+    std::string msg = Pq().errorMessage(conn);
+    Pq().finish(conn);
     while (!msg.empty() && (msg.back() == '\n' || msg.back() == ' ')) msg.pop_back();
     return Status::Internal("cannot connect to PostgreSQL: " + msg);
   }
@@ -43,7 +116,7 @@ Result<std::unique_ptr<Database>> PostgresDatabase::Open(const std::string& conn
   return std::unique_ptr<Database>(std::move(db));
 }
 
-PostgresDatabase::~PostgresDatabase() { PQfinish(conn_); }
+PostgresDatabase::~PostgresDatabase() { Pq().finish(conn_); }
 
 Result<std::vector<DbRow>> PostgresDatabase::Run(const std::string& sql,
                                                  const std::vector<DbParam>& params,
@@ -69,43 +142,43 @@ Result<std::vector<DbRow>> PostgresDatabase::Run(const std::string& sql,
   const std::string pg_sql = ToDollarPlaceholders(sql);
   // Text results; bytea columns are unescaped below.
   std::unique_ptr<PGresult, void (*)(PGresult*)> res(
-      PQexecParams(conn_, pg_sql.c_str(), static_cast<int>(params.size()), nullptr,
+      Pq().execParams(conn_, pg_sql.c_str(), static_cast<int>(params.size()), nullptr,
                    values.data(), lengths.data(), formats.data(), /*resultFormat=*/0),
-      PQclear);
-  const ExecStatusType st = res ? PQresultStatus(res.get()) : PGRES_FATAL_ERROR;
+      Pq().clear);
+  const ExecStatusType st = res ? Pq().resultStatus(res.get()) : PGRES_FATAL_ERROR;
   if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
-    std::string msg = res ? PQresultErrorMessage(res.get()) : PQerrorMessage(conn_);
+    std::string msg = res ? Pq().resultErrorMessage(res.get()) : Pq().errorMessage(conn_);
     while (!msg.empty() && (msg.back() == '\n' || msg.back() == ' ')) msg.pop_back();
     msg = "postgres: running '" + sql + "': " + msg;
-    const char* state = res ? PQresultErrorField(res.get(), PG_DIAG_SQLSTATE) : nullptr;
+    const char* state = res ? Pq().resultErrorField(res.get(), PG_DIAG_SQLSTATE) : nullptr;
     if (state && std::strcmp(state, kUniqueViolation) == 0) return Status::Conflict(msg);
     return Status::Internal(msg);
   }
   std::vector<DbRow> rows;
-  const int nrows = PQntuples(res.get());
-  const int ncols = PQnfields(res.get());
+  const int nrows = Pq().ntuples(res.get());
+  const int ncols = Pq().nfields(res.get());
   for (int r = 0; r < nrows; ++r) {
     DbRow row;
     for (int c = 0; c < ncols; ++c) {
-      if (PQgetisnull(res.get(), r, c)) {
+      if (Pq().getisnull(res.get(), r, c)) {
         row.columns.emplace_back(std::nullopt);
         continue;
       }
-      const char* v = PQgetvalue(res.get(), r, c);
-      if (PQftype(res.get(), c) == 17 /* BYTEAOID */) {
+      const char* v = Pq().getvalue(res.get(), r, c);
+      if (Pq().ftype(res.get(), c) == 17 /* BYTEAOID */) {
         size_t len = 0;
-        unsigned char* raw = PQunescapeBytea(reinterpret_cast<const unsigned char*>(v), &len);
+        unsigned char* raw = Pq().unescapeBytea(reinterpret_cast<const unsigned char*>(v), &len);
         if (raw == nullptr) return Status::Internal("postgres: cannot decode bytea column");
         row.columns.emplace_back(std::string(reinterpret_cast<char*>(raw), len));
-        PQfreemem(raw);
+        Pq().freemem(raw);
       } else {
-        row.columns.emplace_back(std::string(v, PQgetlength(res.get(), r, c)));
+        row.columns.emplace_back(std::string(v, Pq().getlength(res.get(), r, c)));
       }
     }
     rows.push_back(std::move(row));
   }
   if (changes) {
-    const char* n = PQcmdTuples(res.get());
+    const char* n = Pq().cmdTuples(res.get());
     *changes = (n && *n) ? std::stoll(n) : 0;
   }
   return rows;
