@@ -12,16 +12,11 @@
 #include <thread>
 
 #include "cli_fixture.h"
+#include "support/curl_result.h"
 #include "support/local_ports.h"
 
 namespace trustplane::testing {
 namespace {
-
-struct CurlResult {
-  int exit_code = -1;
-  int http_code = 0;  // 0: no HTTP response
-  std::string body;
-};
 
 class GatewayRevocationTest : public CliTest {
  protected:
@@ -151,14 +146,7 @@ class GatewayRevocationTest : public CliTest {
         RunProcess({"timeout", "30", "curl", "-sS", "--max-time", "20", "--cacert", server_ca_,
                     "--cert", Stem(name + ".pem"), "--key", Stem(name + "-key.pem"), "-w",
                     "\n%{http_code}", "https://127.0.0.1:" + std::to_string(port_) + "/x"});
-    CurlResult out;
-    out.exit_code = r.exit_code;
-    size_t nl = r.out.rfind('\n');
-    if (nl != std::string::npos) {
-      out.body = r.out.substr(0, nl);
-      out.http_code = std::atoi(r.out.c_str() + nl + 1);
-    }
-    return out;
+    return CurlResultOf(r);
   }
 
   // Whether the access log has a line with this statusDetails (bounded wait:

@@ -20,6 +20,7 @@
 #include <thread>
 
 #include "cli_fixture.h"
+#include "support/curl_result.h"
 #include "support/local_ports.h"
 #include "trustplane/base/encoding.h"
 
@@ -111,12 +112,6 @@ class EchoBackend {
   std::mutex mu_;
   std::vector<int> conns_;
   std::vector<std::thread> workers_;
-};
-
-struct CurlResult {
-  int exit_code = -1;
-  int http_code = 0;  // 0: no HTTP response
-  std::string body;
 };
 
 const char* kHeaders = R"(headers:
@@ -221,14 +216,7 @@ class GatewayTest : public CliTest {
     argv.insert(argv.end(), extra.begin(), extra.end());
     argv.push_back("https://127.0.0.1:" + std::to_string(port_) + path);
     ProcessResult r = RunProcess(argv);
-    CurlResult out;
-    out.exit_code = r.exit_code;
-    size_t nl = r.out.rfind('\n');
-    if (nl != std::string::npos) {
-      out.body = r.out.substr(0, nl);
-      out.http_code = std::atoi(r.out.c_str() + nl + 1);
-    }
-    return out;
+    return CurlResultOf(r);
   }
 
   // Access-log lines (JSON) so far.
