@@ -2,6 +2,7 @@
 // /crl and OCSP at /ocsp, with cfssl serve's flags and defaults. Runs until
 // SIGINT or SIGTERM, then lets requests in flight finish.
 #include "cmd_ca_serve.h"
+#include "stop_signals.h"
 
 #include <pthread.h>
 #include <signal.h>
@@ -91,13 +92,8 @@ Status Serve(const ServeOpts& o) {
     return Status::InvalidArgument("-mutual-tls-ca needs -tls-cert and -tls-key");
   }
 
-  // Block the stop signals before the server threads start, so they inherit
-  // the mask and only sigwait below sees SIGINT/SIGTERM.
-  sigset_t stop_signals;
-  sigemptyset(&stop_signals);
-  sigaddset(&stop_signals, SIGINT);
-  sigaddset(&stop_signals, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  // Before the server threads start, so they inherit the mask.
+  const sigset_t stop_signals = BlockStopSignals();
 
   const api::CfsslApi* handler = api.get();
   TP_ASSIGN_OR_RETURN(auto server,
@@ -109,15 +105,8 @@ Status Serve(const ServeOpts& o) {
   std::cerr << "trustplane ca serve: listening on " << url << "/api/v1/cfssl/"
             << (db.certdb ? " (certdb on)" : " (no certdb: revoke and crl are off)")
             << (ocsp_db.certdb ? ", OCSP at " + url + "/ocsp" : std::string()) << std::endl;
-  if (!o.port_file.empty()) {
-    // Written after listening, so a reader that sees the port can connect.
-    const std::string tmp = o.port_file + ".tmp";
-    std::ofstream(tmp) << server->port() << "\n";
-    std::rename(tmp.c_str(), o.port_file.c_str());
-  }
-  int sig = 0;
-  sigwait(&stop_signals, &sig);
-  std::cerr << "trustplane ca serve: " << (sig == SIGINT ? "SIGINT" : "SIGTERM")
+  WritePortFile(o.port_file, server->port());
+  std::cerr << "trustplane ca serve: " << WaitForStopSignal(stop_signals)
             << ": finishing requests in flight" << std::endl;
   server->Stop();
   std::cerr << "trustplane ca serve: stopped" << std::endl;

@@ -7,6 +7,7 @@
 #include <memory>
 
 #include "context.h"
+#include "stop_signals.h"
 #include "trustplane/net/http_server.h"
 
 namespace trustplane::cli {
@@ -23,6 +24,8 @@ Status Echo(const std::string& listen) {
     return Status::InvalidArgument("--listen wants HOST:PORT, not " + listen);
   }
   options.threads = 1;
+  // Before the server thread starts, so it inherits the mask.
+  const sigset_t stop_signals = BlockStopSignals();
   TP_ASSIGN_OR_RETURN(auto server, net::HttpServer::Start(options, [](const net::HttpRequest& r) {
     nlohmann::json headers = nlohmann::json::object();
     for (const auto& [name, value] : r.headers) headers[name] = value;
@@ -31,13 +34,7 @@ Status Echo(const std::string& listen) {
     return response;
   }));
   std::cerr << "echo backend on http://" << listen << "/\n";
-  sigset_t stop;
-  sigemptyset(&stop);
-  sigaddset(&stop, SIGINT);
-  sigaddset(&stop, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &stop, nullptr);
-  int sig = 0;
-  sigwait(&stop, &sig);
+  WaitForStopSignal(stop_signals);
   server->Stop();
   return Status::Ok();
 }

@@ -2,6 +2,7 @@
 // revisions and audit log. Runs until SIGINT or SIGTERM, then lets requests
 // in flight finish. `serve token ...` manages <home>/api-tokens.yaml.
 #include "cmd_serve.h"
+#include "stop_signals.h"
 
 #include <pthread.h>
 #include <signal.h>
@@ -91,13 +92,8 @@ Status Serve(Context& ctx, const ServeOpts& o) {
   options.rate_burst = o.burst;
   TP_ASSIGN_OR_RETURN(auto api, api::ControlApi::Create(std::move(options)));
 
-  // Block the stop signals before the server threads start, so they inherit
-  // the mask and only sigwait below sees SIGINT/SIGTERM.
-  sigset_t stop_signals;
-  sigemptyset(&stop_signals);
-  sigaddset(&stop_signals, SIGINT);
-  sigaddset(&stop_signals, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  // Before the server threads start, so they inherit the mask.
+  const sigset_t stop_signals = BlockStopSignals();
 
   api::ControlApi* handler = api.get();
   TP_ASSIGN_OR_RETURN(auto server, net::HttpServer::Start(std::move(http), [handler](const net::HttpRequest& r) {
@@ -108,16 +104,8 @@ Status Serve(Context& ctx, const ServeOpts& o) {
       std::string(server->tls() ? "https" : "http") + "://" + host + ":" + std::to_string(server->port());
   std::cerr << "trustplane serve: listening on " << url << "/api/v1/"
             << (o.client_ca.empty() ? "" : " (client certificates required)") << std::endl;
-  if (!o.port_file.empty()) {
-    // Written after listening and renamed into place, so a reader that sees
-    // the port can connect.
-    const std::string tmp = o.port_file + ".tmp";
-    std::ofstream(tmp) << server->port() << "\n";
-    std::rename(tmp.c_str(), o.port_file.c_str());
-  }
-  int sig = 0;
-  sigwait(&stop_signals, &sig);
-  std::cerr << "trustplane serve: " << (sig == SIGINT ? "SIGINT" : "SIGTERM") << ": finishing requests in flight"
+  WritePortFile(o.port_file, server->port());
+  std::cerr << "trustplane serve: " << WaitForStopSignal(stop_signals) << ": finishing requests in flight"
             << std::endl;
   server->Stop();
   std::cerr << "trustplane serve: stopped" << std::endl;
