@@ -1,19 +1,18 @@
 #include "trustplane/store/postgres_database.h"
 
-#include <dlfcn.h>
 #include <libpq-fe.h>
 
 #include <cstring>
 #include <mutex>
 
+#include "trustplane/base/shared_library.h"
+
 namespace trustplane::store {
 
 namespace {
 
-// libpq is loaded on first use, not linked: it pulls in about 18 shared
-// libraries (Kerberos, LDAP, GnuTLS, ...) whose loading every trustplane
-// command paid at start-up, while only a postgres:// certdb needs them.
-// The header still gives the functions' types.
+// libpq is loaded on first use (base/shared_library.h): only a postgres://
+// certdb needs it.
 struct LibPq {
   decltype(&::PQconnectdb) connectdb;
   decltype(&::PQstatus) status;
@@ -35,46 +34,38 @@ struct LibPq {
   decltype(&::PQcmdTuples) cmdTuples;
 };
 
-template <class Fn>
-bool Resolve(void* handle, const char* name, Fn& out, std::string* missing) {
-  out = reinterpret_cast<Fn>(dlsym(handle, name));
-  if (!out) *missing = name;
-  return out != nullptr;
-}
-
-// The loaded library, or the reason it could not be loaded; once per process
-// (the handle is never closed: connections may live until exit).
+// The loaded library, or the reason it could not be loaded; once per process.
 Result<const LibPq*> LoadLibPq() {
   static std::once_flag once;
   static LibPq lib;
-  static std::string error;
+  static Status status;
   std::call_once(once, [] {
-    void* h = dlopen("libpq.so.5", RTLD_NOW | RTLD_LOCAL);
-    if (!h) {
-      const char* why = dlerror();
-      error = std::string("the PostgreSQL client library libpq.so.5 cannot be loaded (install the "
-                          "libpq5 package): ") + (why ? why : "unknown error");
+    auto so = SharedLibrary::Open("libpq.so.5", "libpq5");
+    if (!so.ok()) {
+      status = so.status();
       return;
     }
-    std::string missing;
-    const bool ok =
-        Resolve(h, "PQconnectdb", lib.connectdb, &missing) && Resolve(h, "PQstatus", lib.status, &missing) &&
-        Resolve(h, "PQerrorMessage", lib.errorMessage, &missing) && Resolve(h, "PQfinish", lib.finish, &missing) &&
-        Resolve(h, "PQexecParams", lib.execParams, &missing) &&
-        Resolve(h, "PQresultStatus", lib.resultStatus, &missing) && Resolve(h, "PQclear", lib.clear, &missing) &&
-        Resolve(h, "PQresultErrorMessage", lib.resultErrorMessage, &missing) &&
-        Resolve(h, "PQresultErrorField", lib.resultErrorField, &missing) &&
-        Resolve(h, "PQntuples", lib.ntuples, &missing) && Resolve(h, "PQnfields", lib.nfields, &missing) &&
-        Resolve(h, "PQgetisnull", lib.getisnull, &missing) && Resolve(h, "PQgetvalue", lib.getvalue, &missing) &&
-        Resolve(h, "PQgetlength", lib.getlength, &missing) && Resolve(h, "PQftype", lib.ftype, &missing) &&
-        Resolve(h, "PQunescapeBytea", lib.unescapeBytea, &missing) &&
-        Resolve(h, "PQfreemem", lib.freemem, &missing) && Resolve(h, "PQcmdTuples", lib.cmdTuples, &missing);
-    if (!ok) {
-      error = "libpq.so.5 lacks " + missing + " (install a current libpq5 package)";
-      dlclose(h);
-    }
+    so->Bind("PQconnectdb", lib.connectdb)
+        .Bind("PQstatus", lib.status)
+        .Bind("PQerrorMessage", lib.errorMessage)
+        .Bind("PQfinish", lib.finish)
+        .Bind("PQexecParams", lib.execParams)
+        .Bind("PQresultStatus", lib.resultStatus)
+        .Bind("PQclear", lib.clear)
+        .Bind("PQresultErrorMessage", lib.resultErrorMessage)
+        .Bind("PQresultErrorField", lib.resultErrorField)
+        .Bind("PQntuples", lib.ntuples)
+        .Bind("PQnfields", lib.nfields)
+        .Bind("PQgetisnull", lib.getisnull)
+        .Bind("PQgetvalue", lib.getvalue)
+        .Bind("PQgetlength", lib.getlength)
+        .Bind("PQftype", lib.ftype)
+        .Bind("PQunescapeBytea", lib.unescapeBytea)
+        .Bind("PQfreemem", lib.freemem)
+        .Bind("PQcmdTuples", lib.cmdTuples);
+    status = so->status();
   });
-  if (!error.empty()) return Status::Internal(error);
+  TP_RETURN_IF_ERROR(status);
   return &lib;
 }
 
