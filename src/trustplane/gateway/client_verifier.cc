@@ -94,25 +94,26 @@ int ClientVerifier::VerifyCallback(X509_STORE_CTX* store_ctx, void* arg) {
     X509_STORE_CTX_set_error(store_ctx, X509_V_ERR_APPLICATION_VERIFICATION);
     return 0;
   }
-  // OpenSSL hands over the chain as sent, leaf first.
+  // OpenSSL hands over the chain as sent, leaf first, already decoded.
   STACK_OF(X509)* sent = X509_STORE_CTX_get0_untrusted(store_ctx);
-  std::vector<std::string> ders;
-  bool encoded = sent != nullptr && sk_X509_num(sent) > 0;
-  for (int i = 0; encoded && i < sk_X509_num(sent); ++i) {
-    ders.emplace_back();
-    encoded = DerOf(sk_X509_value(sent, i), ders.back());
+  std::vector<X509*> certs;
+  for (int i = 0; sent != nullptr && i < sk_X509_num(sent); ++i) {
+    certs.push_back(sk_X509_value(sent, i));
   }
+  if (certs.empty() && X509_STORE_CTX_get0_cert(store_ctx) != nullptr) {
+    certs.push_back(X509_STORE_CTX_get0_cert(store_ctx));
+  }
+  // DER only for the cache key; the certificates are wrapped, not re-parsed.
+  std::vector<std::string> ders(certs.size());
+  bool encoded = !certs.empty();
+  for (size_t i = 0; encoded && i < certs.size(); ++i) encoded = DerOf(certs[i], ders[i]);
   if (!encoded) {
-    X509* leaf = X509_STORE_CTX_get0_cert(store_ctx);
-    ders.assign(1, std::string());
-    if (leaf == nullptr || !DerOf(leaf, ders[0])) ders.clear();
-  }
-  if (ders.empty()) {
     conn->verify_ran = true;
     conn->outcome.error = "client_cert_validation_failed";
     conn->detail = "the client certificate could not be encoded";
   } else {
-    self->VerifyChain(ders, conn);
+    self->VerifyPresented(
+        ders, [&](size_t i) { return x509::Certificate::FromOpenSsl(certs[i]); }, conn);
   }
   if (conn->outcome.chain_verified ||
       self->mode_ == ClientValidation::kAllowInvalidOrMissingClientCert) {
@@ -127,6 +128,11 @@ int ClientVerifier::VerifyCallback(X509_STORE_CTX* store_ctx, void* arg) {
 }
 
 void ClientVerifier::VerifyChain(const std::vector<std::string>& ders, ConnectionTrust* conn) {
+  VerifyPresented(ders, [&](size_t i) { return x509::Certificate::FromDer(ders[i]); }, conn);
+}
+
+void ClientVerifier::VerifyPresented(const std::vector<std::string>& ders, const Parse& parse,
+                                     ConnectionTrust* conn) {
   conn->verify_ran = true;
   conn->chain_key = ChainKey(ders);
   const TrustSnapshot& snap = *conn->snapshot;
@@ -139,7 +145,7 @@ void ClientVerifier::VerifyChain(const std::vector<std::string>& ders, Connectio
     return;
   }
   conn->outcome.chain_verified = false;
-  auto leaf = x509::Certificate::FromDer(ders[0]);
+  auto leaf = parse(0);
   if (!leaf.ok()) {
     conn->outcome.error = "client_cert_validation_failed";
     conn->detail = "client certificate: " + leaf.status().message();
@@ -148,7 +154,7 @@ void ClientVerifier::VerifyChain(const std::vector<std::string>& ders, Connectio
   conn->outcome.leaf = *leaf;
   conn->outcome.presented.clear();
   for (size_t i = 1; i < ders.size(); ++i) {
-    auto c = x509::Certificate::FromDer(ders[i]);
+    auto c = parse(i);
     if (!c.ok()) {
       conn->outcome.error = "client_cert_validation_failed";
       conn->detail = "presented certificate " + std::to_string(i) + ": " + c.status().message();

@@ -25,6 +25,7 @@
 
 #include <openssl/ssl.h>
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -93,6 +94,11 @@ class ClientVerifier {
   static int GenerateTicket(SSL* ssl, void* arg);
   static SSL_TICKET_RETURN DecryptTicket(SSL* ssl, SSL_SESSION* session, const unsigned char*,
                                          size_t, SSL_TICKET_STATUS status, void* arg);
+  // VerifyChain with the certificates from `parse(i)` (ders[i] decoded);
+  // the handshake passes the ones OpenSSL has decoded already.
+  using Parse = std::function<Result<x509::Certificate>(size_t)>;
+  void VerifyPresented(const std::vector<std::string>& ders, const Parse& parse,
+                       ConnectionTrust* conn);
   // Runs the revocation check on a verified `chain` (leaf first) for conn;
   // turns conn into a failed outcome when the chain may not be admitted.
   void CheckRevocation(const std::vector<x509::Certificate>& chain, ConnectionTrust* conn) const;

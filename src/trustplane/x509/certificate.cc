@@ -310,6 +310,42 @@ std::string Digest(const EVP_MD* md, std::string_view data) {
   return AsString(out, static_cast<int>(n));
 }
 
+// Everything Certificate exposes, decoded once from the parsed handle.
+Result<std::shared_ptr<const Certificate::Data>> Decode(X509Ptr x, std::string der) {
+  // Fills OpenSSL's extension cache now, so later read-only use from several
+  // threads never writes to the handle; also flags malformed extensions.
+  X509_check_purpose(x.get(), -1, 0);
+  if (X509_get_extension_flags(x.get()) & EXFLAG_INVALID) {
+    ERR_clear_error();
+    return Status::InvalidArgument(
+        "certificate has a malformed or duplicated extension (basicConstraints, keyUsage, "
+        "subjectAltName, key identifiers or name constraints)");
+  }
+
+  auto d = std::make_shared<Certificate::Data>();
+  d->der = std::move(der);
+  d->spki_der = ToDer<X509_PUBKEY, i2d_X509_PUBKEY>(X509_get_X509_PUBKEY(x.get()));
+  const X509_NAME* subject = X509_get_subject_name(x.get());
+  const X509_NAME* issuer = X509_get_issuer_name(x.get());
+  d->subject = NameOneLine(subject);
+  d->issuer = NameOneLine(issuer);
+  d->subject_der = ToDer<X509_NAME, i2d_X509_NAME>(subject);
+  d->issuer_der = ToDer<X509_NAME, i2d_X509_NAME>(issuer);
+  d->common_name = CommonName(subject);
+  DecodeSerial(x.get(), d.get());
+  TP_RETURN_IF_ERROR(DecodeTime(X509_get0_notBefore(x.get()), "notBefore", &d->not_before));
+  TP_RETURN_IF_ERROR(DecodeTime(X509_get0_notAfter(x.get()), "notAfter", &d->not_after));
+  DecodeKey(x.get(), d.get());
+  DecodeSignature(x.get(), d.get());
+  DecodeExtensions(x.get(), d.get());
+  d->sha256_raw = Digest(EVP_sha256(), d->der);
+  d->sha256 = HexEncode(d->sha256_raw);
+  d->sha1 = HexEncode(Digest(EVP_sha1(), d->der));
+  d->x509 = std::move(x);
+  ERR_clear_error();
+  return std::shared_ptr<const Certificate::Data>(std::move(d));
+}
+
 }  // namespace
 
 std::string_view KeyTypeName(KeyType t) {
@@ -371,37 +407,23 @@ Result<Certificate> Certificate::FromDer(std::string_view der) {
   if (ToDer<X509, i2d_X509>(x.get()) != der) {
     return Status::InvalidArgument("certificate is not in canonical DER encoding");
   }
-  // Fills OpenSSL's extension cache now, so later read-only use from several
-  // threads never writes to the handle; also flags malformed extensions.
-  X509_check_purpose(x.get(), -1, 0);
-  if (X509_get_extension_flags(x.get()) & EXFLAG_INVALID) {
-    ERR_clear_error();
-    return Status::InvalidArgument(
-        "certificate has a malformed or duplicated extension (basicConstraints, keyUsage, "
-        "subjectAltName, key identifiers or name constraints)");
-  }
+  TP_ASSIGN_OR_RETURN(auto d, Decode(std::move(x), std::string(der)));
+  return Certificate(std::move(d));
+}
 
-  auto d = std::make_shared<Data>();
-  d->der = std::string(der);
-  d->spki_der = ToDer<X509_PUBKEY, i2d_X509_PUBKEY>(X509_get_X509_PUBKEY(x.get()));
-  const X509_NAME* subject = X509_get_subject_name(x.get());
-  const X509_NAME* issuer = X509_get_issuer_name(x.get());
-  d->subject = NameOneLine(subject);
-  d->issuer = NameOneLine(issuer);
-  d->subject_der = ToDer<X509_NAME, i2d_X509_NAME>(subject);
-  d->issuer_der = ToDer<X509_NAME, i2d_X509_NAME>(issuer);
-  d->common_name = CommonName(subject);
-  DecodeSerial(x.get(), d.get());
-  TP_RETURN_IF_ERROR(DecodeTime(X509_get0_notBefore(x.get()), "notBefore", &d->not_before));
-  TP_RETURN_IF_ERROR(DecodeTime(X509_get0_notAfter(x.get()), "notAfter", &d->not_after));
-  DecodeKey(x.get(), d.get());
-  DecodeSignature(x.get(), d.get());
-  DecodeExtensions(x.get(), d.get());
-  d->sha256_raw = Digest(EVP_sha256(), der);
-  d->sha256 = HexEncode(d->sha256_raw);
-  d->sha1 = HexEncode(Digest(EVP_sha1(), der));
-  d->x509 = std::move(x);
-  ERR_clear_error();
+Result<Certificate> Certificate::FromOpenSsl(x509_st* cert) {
+  if (cert == nullptr || X509_up_ref(cert) != 1) {
+    return Status::InvalidArgument("no certificate to wrap");
+  }
+  X509Ptr x(cert);
+  std::string der = ToDer<X509, i2d_X509>(x.get());
+  if (der.empty()) return Status::InvalidArgument("certificate cannot be encoded: " + OpenSslReason());
+  if (der.size() > kMaxCertificateDer) {
+    return Status::InvalidArgument("certificate is " + std::to_string(der.size()) +
+                                   " bytes, more than the limit " +
+                                   std::to_string(kMaxCertificateDer));
+  }
+  TP_ASSIGN_OR_RETURN(auto d, Decode(std::move(x), std::move(der)));
   return Certificate(std::move(d));
 }
 

@@ -2,6 +2,7 @@
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <openssl/x509.h>
 
 #include "openssl_cli.h"
 #include "support/temp_dir.h"
@@ -129,6 +130,28 @@ TEST(CertificateTest, SubjectAltNamesAndSpiffeId) {
   spec.uri = {"https://example.org/a"};
   EXPECT_EQ(MakeIssued(spec, root).cert.spiffe_id(), std::nullopt);
   EXPECT_TRUE(root.cert.sans().dns.empty());
+}
+
+// The gateway wraps the certificate libssl decoded from the handshake; it must
+// read exactly like one parsed from DER, and outlive OpenSSL's own copy.
+TEST(CertificateTest, FromOpenSslReadsLikeFromDerAndKeepsItsOwnReference) {
+  auto root = testing::MakeRootCa("wrap root");
+  CertSpec spec;
+  spec.cn = "wrapped client";
+  spec.uri = {"spiffe://example.org/wrapped"};
+  const Certificate parsed = MakeIssued(spec, root).cert;
+  const auto* p = reinterpret_cast<const unsigned char*>(parsed.der().data());
+  X509* native = d2i_X509(nullptr, &p, static_cast<long>(parsed.der().size()));
+  ASSERT_NE(native, nullptr);
+  auto wrapped = Certificate::FromOpenSsl(native);
+  X509_free(native);  // the handshake's copy goes away; ours stays
+  ASSERT_TRUE(wrapped.ok()) << wrapped.status().message();
+  EXPECT_EQ(*wrapped, parsed);
+  EXPECT_EQ(wrapped->sha256_hex(), parsed.sha256_hex());
+  EXPECT_EQ(wrapped->subject(), parsed.subject());
+  EXPECT_EQ(wrapped->spiffe_id(), "spiffe://example.org/wrapped");
+  EXPECT_TRUE(wrapped->IsSignedBy(root.cert));
+  EXPECT_FALSE(Certificate::FromOpenSsl(nullptr).ok());
 }
 
 TEST(CertificateTest, PublicKeyInfo) {
