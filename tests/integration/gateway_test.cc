@@ -447,6 +447,41 @@ TEST_F(GatewayTest, KeepAliveRequestsShareOneClientConnection) {
   EXPECT_EQ(backend_->requests(), 3);
 }
 
+// Sessions are kept by the gateway: a TLS 1.2 client resumes by session id
+// as a TLS 1.3 client does by ticket, and /metrics counts what is stored.
+TEST_F(GatewayTest, Tls12And13ClientsResumeServerSideSessions) {
+  const uint16_t admin = FreePort();
+  std::string config = Config("REJECT_INVALID", TenantRoutes());
+  WriteFile(config, ReadFile(config) + "admin_listen: 127.0.0.1:" + std::to_string(admin) + "\n");
+  StartGateway(config);
+  const std::string addr = "127.0.0.1:" + std::to_string(port_);
+  const std::string request = "GET /b/x HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+  for (const char* version : {"-tls1_2", "-tls1_3"}) {
+    SCOPED_TRACE(version);
+    const std::string sess = dir().Join(std::string("bob") + version + ".sess");
+    ProcessResult first =
+        RunProcess({"openssl", "s_client", version, "-connect", addr, "-CAfile", server_ca_,
+                    "-cert", bob_cert_, "-key", bob_key_, "-sess_out", sess, "-ign_eof"},
+                   {}, request);
+    ASSERT_NE(first.out.find("HTTP/1.1 200"), std::string::npos)
+        << first.out << first.err << ReadFile(log_);
+    EXPECT_NE(first.out.find("New,"), std::string::npos) << first.out;
+    ProcessResult resumed =
+        RunProcess({"openssl", "s_client", version, "-connect", addr, "-CAfile", server_ca_,
+                    "-sess_in", sess, "-ign_eof"},
+                   {}, request);
+    EXPECT_NE(resumed.out.find("Reused,"), std::string::npos) << resumed.out;
+    EXPECT_NE(resumed.out.find("HTTP/1.1 200"), std::string::npos) << resumed.out;
+  }
+  const std::string metrics =
+      RunProcess({"curl", "-sS", "--max-time", "5",
+                  "http://127.0.0.1:" + std::to_string(admin) + "/metrics"})
+          .out;
+  // One session per full handshake, and one more per TLS 1.3 resumption
+  // (its new ticket); a TLS 1.2 resumption keeps its session.
+  EXPECT_NE(metrics.find("trustplane_gateway_tls_sessions 3\n"), std::string::npos) << metrics;
+}
+
 TEST_F(GatewayTest, RemovedCaIsRefusedAfterReloadAlsoForAResumedSession) {
   StartGateway(Config("REJECT_INVALID", TenantRoutes()));
   const std::string sess = dir().Join("bob.sess");

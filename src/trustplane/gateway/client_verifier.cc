@@ -21,6 +21,12 @@ int ConnectionIndex() {
   return index;
 }
 
+// The verifier whose callbacks a context runs (session callbacks get no arg).
+int VerifierIndex() {
+  static const int index = SSL_CTX_get_ex_new_index(0, nullptr, nullptr, nullptr, nullptr);
+  return index;
+}
+
 ConnectionTrust* ConnectionOf(SSL* ssl) {
   return static_cast<ConnectionTrust*>(SSL_get_ex_data(ssl, ConnectionIndex()));
 }
@@ -42,7 +48,7 @@ void Apply(const VerifiedChain& v, ConnectionTrust* conn) {
   conn->detail.clear();
 }
 
-std::string TicketData(SSL_SESSION* session) {
+std::string SessionData(SSL_SESSION* session) {
   void* data = nullptr;
   size_t len = 0;
   if (SSL_SESSION_get0_ticket_appdata(session, &data, &len) != 1 || data == nullptr) return "";
@@ -56,22 +62,34 @@ ClientVerifier::ClientVerifier(const TrustSnapshotHolder& trust, ClientValidatio
     : trust_(trust),
       mode_(mode),
       config_digest_(std::move(config_digest)),
-      cache_(std::make_shared<VerifiedChainCache>(cache_capacity)) {}
+      cache_(std::make_shared<VerifiedChainCache>(cache_capacity)),
+      sessions_(std::make_shared<SessionStore>()) {}
 
 ClientVerifier::ClientVerifier(const TrustSnapshotHolder& trust, ClientValidation mode,
-                               std::string config_digest, std::shared_ptr<VerifiedChainCache> cache)
+                               std::string config_digest, std::shared_ptr<VerifiedChainCache> cache,
+                               std::shared_ptr<SessionStore> sessions)
     : trust_(trust),
       mode_(mode),
       config_digest_(std::move(config_digest)),
-      cache_(std::move(cache)) {}
+      cache_(std::move(cache)),
+      sessions_(std::move(sessions)) {}
 
 void ClientVerifier::Install(SSL_CTX* ctx) {
   int verify = SSL_VERIFY_PEER;
   if (mode_ == ClientValidation::kRejectInvalid) verify |= SSL_VERIFY_FAIL_IF_NO_PEER_CERT;
   SSL_CTX_set_verify(ctx, verify, nullptr);
   SSL_CTX_set_cert_verify_callback(ctx, &ClientVerifier::VerifyCallback, this);
-  SSL_CTX_set_session_ticket_cb(ctx, &ClientVerifier::GenerateTicket,
-                                &ClientVerifier::DecryptTicket, this);
+  // Sessions live in sessions_ only: SSL_OP_NO_TICKET makes TLS 1.3 tickets
+  // stateful (the ticket is the session id) and TLS 1.2 use session ids;
+  // one ticket per handshake (OpenSSL sends two by default).
+  SSL_CTX_set_ex_data(ctx, VerifierIndex(), this);
+  SSL_CTX_set_options(ctx, SSL_OP_NO_TICKET);
+  SSL_CTX_set_num_tickets(ctx, 1);
+  SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_SERVER | SSL_SESS_CACHE_NO_INTERNAL |
+                                          SSL_SESS_CACHE_NO_AUTO_CLEAR);
+  SSL_CTX_sess_set_new_cb(ctx, &ClientVerifier::NewSession);
+  SSL_CTX_sess_set_get_cb(ctx, &ClientVerifier::GetSession);
+  SSL_CTX_sess_set_remove_cb(ctx, &ClientVerifier::RemoveSession);
 }
 
 void ClientVerifier::Prepare(SSL* ssl, ConnectionTrust* conn) const {
@@ -214,49 +232,62 @@ void ClientVerifier::CheckRevocation(const std::vector<x509::Certificate>& chain
   conn->tenants.clear();
 }
 
-int ClientVerifier::GenerateTicket(SSL* ssl, void*) {
+int ClientVerifier::NewSession(SSL* ssl, SSL_SESSION* session) {
+  auto* self = static_cast<ClientVerifier*>(SSL_CTX_get_ex_data(SSL_get_SSL_CTX(ssl), VerifierIndex()));
   ConnectionTrust* conn = ConnectionOf(ssl);
-  SSL_SESSION* session = SSL_get_session(ssl);
-  if (conn == nullptr || session == nullptr) return 1;
-  // A resumed session already carries the key of the chain that admitted it.
-  if (SSL_session_reused(ssl) == 1) return 1;
-  std::string_view data = kUnverified;
-  if (!conn->verify_ran) data = kNoCertificate;
-  if (conn->outcome.chain_verified && !conn->chain_key.empty()) data = conn->chain_key;
-  return SSL_SESSION_set1_ticket_appdata(session, data.data(), data.size());
+  if (self == nullptr || conn == nullptr) return 0;  // OpenSSL drops its reference
+  // A resumed session's copy already carries the key of the chain that
+  // admitted it.
+  if (SSL_session_reused(ssl) != 1) {
+    std::string_view data = kUnverified;
+    if (!conn->verify_ran) data = kNoCertificate;
+    if (conn->outcome.chain_verified && !conn->chain_key.empty()) data = conn->chain_key;
+    if (SSL_SESSION_set1_ticket_appdata(session, data.data(), data.size()) != 1) return 0;
+  }
+  self->sessions_->Add(session);  // keeps the reference OpenSSL passed
+  return 1;
 }
 
-SSL_TICKET_RETURN ClientVerifier::DecryptTicket(SSL* ssl, SSL_SESSION* session,
-                                                const unsigned char*, size_t,
-                                                SSL_TICKET_STATUS status, void* arg) {
-  auto* self = static_cast<ClientVerifier*>(arg);
-  if (status != SSL_TICKET_SUCCESS && status != SSL_TICKET_SUCCESS_RENEW) {
-    return SSL_TICKET_RETURN_IGNORE_RENEW;
-  }
+SSL_SESSION* ClientVerifier::GetSession(SSL* ssl, const unsigned char* id, int id_len, int* copy) {
+  *copy = 0;  // the reference Find returns goes to OpenSSL
+  auto* self = static_cast<ClientVerifier*>(SSL_CTX_get_ex_data(SSL_get_SSL_CTX(ssl), VerifierIndex()));
   ConnectionTrust* conn = ConnectionOf(ssl);
-  if (conn == nullptr || !conn->snapshot) return SSL_TICKET_RETURN_IGNORE_RENEW;
-  const std::string data = TicketData(session);
-  bool usable = false;
-  if (data == kNoCertificate) {
-    usable = self->mode_ == ClientValidation::kAllowInvalidOrMissingClientCert;
-  } else if (!data.empty() && data != kUnverified) {
-    // Only a chain verified under this very trust set, still within its dates,
-    // and not revoked since.
-    if (auto hit = self->cache_->Find(data, conn->snapshot->generation(), NowUnix())) {
-      ConnectionTrust probe;
-      Apply(*hit, &probe);
-      self->CheckRevocation(hit->result.chain, &probe);
-      usable = probe.outcome.chain_verified;
-    }
+  if (self == nullptr || conn == nullptr || !conn->snapshot || id_len <= 0) return nullptr;
+  SSL_SESSION* session =
+      self->sessions_->Find(std::string_view(reinterpret_cast<const char*>(id), id_len));
+  if (session != nullptr && !self->Resumable(session, *conn)) {
+    SSL_SESSION_free(session);
+    return nullptr;  // a full handshake instead
   }
-  if (!usable) return SSL_TICKET_RETURN_IGNORE_RENEW;
-  return status == SSL_TICKET_SUCCESS_RENEW ? SSL_TICKET_RETURN_USE_RENEW : SSL_TICKET_RETURN_USE;
+  return session;
+}
+
+void ClientVerifier::RemoveSession(SSL_CTX* ctx, SSL_SESSION* session) {
+  auto* self = static_cast<ClientVerifier*>(SSL_CTX_get_ex_data(ctx, VerifierIndex()));
+  if (self == nullptr) return;
+  unsigned int len = 0;
+  const unsigned char* id = SSL_SESSION_get_id(session, &len);
+  self->sessions_->Remove(std::string_view(reinterpret_cast<const char*>(id), len));
+}
+
+bool ClientVerifier::Resumable(SSL_SESSION* session, const ConnectionTrust& conn) const {
+  const std::string data = SessionData(session);
+  if (data == kNoCertificate) return mode_ == ClientValidation::kAllowInvalidOrMissingClientCert;
+  if (data.empty() || data == kUnverified) return false;
+  // Only a chain verified under this very trust set, still within its dates,
+  // and not revoked since.
+  auto hit = cache_->Find(data, conn.snapshot->generation(), NowUnix());
+  if (!hit) return false;
+  ConnectionTrust probe;
+  Apply(*hit, &probe);
+  CheckRevocation(hit->result.chain, &probe);
+  return probe.outcome.chain_verified;
 }
 
 Status ClientVerifier::Finish(SSL* ssl, ConnectionTrust* conn) {
   conn->resumed = SSL_session_reused(ssl) == 1;
   if (conn->resumed && !conn->verify_ran) {
-    const std::string data = TicketData(SSL_get_session(ssl));
+    const std::string data = SessionData(SSL_get_session(ssl));
     if (data != kNoCertificate) {
       auto hit = cache_->Find(data, conn->snapshot->generation(), NowUnix());
       if (hit) {

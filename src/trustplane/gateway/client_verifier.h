@@ -9,10 +9,11 @@
 // OpenSSL checks CertificateVerify (proof of possession) itself in both
 // modes, and a failure there always fails the handshake.
 //
-// Session resumption: every connection's session id context is derived from
-// the snapshot digest and the gateway config digest, and each ticket carries
-// the key of the verified chain; a ticket from another trust set or config,
-// or whose chain is no longer in the verified cache, gets a full handshake.
+// Session resumption: sessions stay in a SessionStore (no sealed tickets).
+// Every connection's session id context is derived from the snapshot digest
+// and the gateway config digest, and each stored session carries the key of
+// the verified chain; a session from another trust set or config, or whose
+// chain is no longer in the verified cache, gets a full handshake.
 //
 // Revocation (SetRevocation): every verified chain is checked, also on a
 // verified-chain cache hit, when a ticket is accepted and when a resumed
@@ -34,6 +35,7 @@
 #include "trustplane/gateway/client_cert_variables.h"
 #include "trustplane/gateway/gateway_config.h"
 #include "trustplane/gateway/revocation_checker.h"
+#include "trustplane/gateway/session_store.h"
 #include "trustplane/gateway/trust_snapshot.h"
 #include "trustplane/gateway/verified_chain_cache.h"
 
@@ -58,11 +60,13 @@ class ClientVerifier {
  public:
   ClientVerifier(const TrustSnapshotHolder& trust, ClientValidation mode, std::string config_digest,
                  size_t cache_capacity = 10000);
-  // Shares `cache` with other verifiers: a config reload builds a new
-  // verifier but keeps the chains already verified (the cache is keyed by the
-  // trust generation, which a config reload does not change).
+  // Shares `cache` and `sessions` with other verifiers: a config reload
+  // builds a new verifier but keeps the chains already verified (the cache
+  // is keyed by the trust generation, which a config reload does not change)
+  // and the sessions (the session id context decides which still resume).
   ClientVerifier(const TrustSnapshotHolder& trust, ClientValidation mode, std::string config_digest,
-                 std::shared_ptr<VerifiedChainCache> cache);
+                 std::shared_ptr<VerifiedChainCache> cache,
+                 std::shared_ptr<SessionStore> sessions);
 
   // Checks every verified chain for revocation from now on; nullptr: off.
   // Call before Install.
@@ -71,8 +75,8 @@ class ClientVerifier {
   }
   const std::shared_ptr<RevocationChecker>& revocation() const { return revocation_; }
 
-  // Sets verify mode, the verify and ticket callbacks on ctx. `this` must
-  // outlive ctx.
+  // Sets verify mode, the verify callback and server-side sessions on ctx.
+  // `this` must outlive ctx.
   void Install(SSL_CTX* ctx);
   // Before the handshake: binds ssl to the current snapshot. `conn` must
   // outlive the handshake.
@@ -88,12 +92,16 @@ class ClientVerifier {
 
   ClientValidation mode() const { return mode_; }
   const VerifiedChainCache& cache() const { return *cache_; }
+  const SessionStore& sessions() const { return *sessions_; }
 
  private:
   static int VerifyCallback(X509_STORE_CTX* store_ctx, void* arg);
-  static int GenerateTicket(SSL* ssl, void* arg);
-  static SSL_TICKET_RETURN DecryptTicket(SSL* ssl, SSL_SESSION* session, const unsigned char*,
-                                         size_t, SSL_TICKET_STATUS status, void* arg);
+  static int NewSession(SSL* ssl, SSL_SESSION* session);
+  static SSL_SESSION* GetSession(SSL* ssl, const unsigned char* id, int id_len, int* copy);
+  static void RemoveSession(SSL_CTX* ctx, SSL_SESSION* session);
+  // Whether a stored session may resume on conn: its chain still verified
+  // under conn's trust set and not revoked (or no certificate, where allowed).
+  bool Resumable(SSL_SESSION* session, const ConnectionTrust& conn) const;
   // VerifyChain with the certificates from `parse(i)` (ders[i] decoded);
   // the handshake passes the ones OpenSSL has decoded already.
   using Parse = std::function<Result<x509::Certificate>(size_t)>;
@@ -107,6 +115,7 @@ class ClientVerifier {
   ClientValidation mode_;
   std::string config_digest_;
   std::shared_ptr<VerifiedChainCache> cache_;
+  std::shared_ptr<SessionStore> sessions_;
   std::shared_ptr<RevocationChecker> revocation_;
 };
 

@@ -34,7 +34,6 @@
 #include "trustplane/gateway/backend_pool.h"
 #include "trustplane/gateway/client_verifier.h"
 #include "trustplane/gateway/metrics.h"
-#include "trustplane/gateway/ticket_keys.h"
 #include "trustplane/gateway/tls_context.h"
 
 namespace trustplane::gateway {
@@ -160,6 +159,7 @@ class GatewayServer::Impl {
         trust_(trust),
         options_(std::move(options)),
         cache_(std::make_shared<VerifiedChainCache>(options_.verified_cache_capacity)),
+        sessions_(std::make_shared<SessionStore>(options_.session_capacity)),
         log_(options_.access_log) {}
 
   Status Init();
@@ -227,7 +227,6 @@ class GatewayServer::Impl {
   void ReloadConfig(bool forced);
   void WaitForSignals();
   void ScheduleReload();
-  void ScheduleTicketKeyRotation();
   asio::awaitable<void> AdminLoop();
   asio::awaitable<void> ServeAdmin(tcp::socket socket);
 
@@ -235,9 +234,9 @@ class GatewayServer::Impl {
   TrustSnapshotHolder& trust_;
   ServerOptions options_;
   std::shared_ptr<VerifiedChainCache> cache_;
+  std::shared_ptr<SessionStore> sessions_;
   std::shared_ptr<RevocationChecker> revocation_;  // control thread; nullptr: off
   AccessLog log_;
-  TicketKeys ticket_keys_;  // before live_: its callback must outlive every context
   mutable std::mutex live_mu_;
   LivePtr live_;
   std::atomic<uint64_t> live_version_{0};  // written under live_mu_
@@ -247,7 +246,6 @@ class GatewayServer::Impl {
   std::atomic<bool> draining_{false};
   asio::io_context control_{1};
   std::optional<asio::steady_timer> reload_timer_;
-  std::optional<asio::steady_timer> rotation_timer_;
   std::optional<asio::signal_set> signals_;
   std::optional<tcp::acceptor> admin_;  // on control_
   GatewayMetrics metrics_;
@@ -259,12 +257,11 @@ Result<GatewayServer::Impl::LivePtr> GatewayServer::Impl::BuildLive(GatewayConfi
   auto live = std::make_shared<LiveConfig>();
   TP_ASSIGN_OR_RETURN(SslCtxPtr ctx, MakeServerTlsContext(config.tls));
   live->verifier =
-      std::make_unique<ClientVerifier>(trust_, config.client_validation, digest, cache_);
+      std::make_unique<ClientVerifier>(trust_, config.client_validation, digest, cache_, sessions_);
   // Kept across reloads while revocation: is unchanged (its CRLs and OCSP answers stay).
   revocation_ = RevocationChecker::Reuse(revocation_, config.revocation);
   live->verifier->SetRevocation(revocation_);
   live->verifier->Install(ctx.get());
-  ticket_keys_.Install(ctx.get());
   live->ssl_ctx = std::make_unique<asio::ssl::context>(ctx.release());  // takes ownership
   live->needed = config.header_variables();
   live->config = std::move(config);
@@ -362,8 +359,6 @@ Status GatewayServer::Impl::Run() {
   }
   reload_timer_.emplace(control_);
   ScheduleReload();
-  rotation_timer_.emplace(control_);
-  ScheduleTicketKeyRotation();
   if (admin_) asio::co_spawn(control_, AdminLoop(), asio::detached);
   auto control_work = asio::make_work_guard(control_);
   control_.run();  // until Shutdown
@@ -466,20 +461,10 @@ void GatewayServer::Impl::ScheduleReload() {
   });
 }
 
-void GatewayServer::Impl::ScheduleTicketKeyRotation() {
-  rotation_timer_->expires_after(options_.ticket_key_rotation);
-  rotation_timer_->async_wait([this](const beast::error_code& ec) {
-    if (ec || draining_) return;
-    ticket_keys_.Rotate();
-    ScheduleTicketKeyRotation();
-  });
-}
-
 void GatewayServer::Impl::Shutdown() {
   asio::post(control_, [this] {
     if (draining_.exchange(true)) return;
     if (reload_timer_) reload_timer_->cancel();
-    if (rotation_timer_) rotation_timer_->cancel();
     if (signals_) signals_->cancel();
     beast::error_code ignored;
     if (admin_) admin_->close(ignored);
@@ -888,6 +873,7 @@ asio::awaitable<void> GatewayServer::Impl::ServeAdmin(tcp::socket socket) {
     g.cache_hits = cache_->hits();
     g.cache_misses = cache_->misses();
     g.open_connections = open_connections_.load();
+    g.tls_sessions = sessions_->size();
     res = PlainResponse(http::status::ok, req.version(), metrics_.Render(g));
     res.set(http::field::content_type, "text/plain; version=0.0.4; charset=utf-8");
   } else if (path == "/healthz") {

@@ -30,9 +30,7 @@ struct ServerOptions {
   // the configuration (validation mode, routes, headers) that admitted it.
   std::string config_digest;
   size_t verified_cache_capacity = 10000;
-  // Session-ticket keys are replaced this often; tickets sealed with the
-  // previous key still resume for one more period.
-  std::chrono::seconds ticket_key_rotation{std::chrono::hours(12)};
+  size_t session_capacity = 20000;  // TLS sessions kept for resumption
   bool handle_signals = true;  // SIGINT/SIGTERM start a graceful shutdown; SIGHUP reloads
   // gateway.yaml, re-read every reload interval when it (or the server
   // certificate or key file it names) changed, and on SIGHUP. Routes,

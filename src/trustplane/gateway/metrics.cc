@@ -96,6 +96,11 @@ std::string GatewayMetrics::Render(const Gauges& g) const {
       "# TYPE trustplane_gateway_open_connections gauge\n"
       "trustplane_gateway_open_connections " +
       std::to_string(g.open_connections) + "\n";
+  out +=
+      "# HELP trustplane_gateway_tls_sessions TLS sessions kept for resumption.\n"
+      "# TYPE trustplane_gateway_tls_sessions gauge\n"
+      "trustplane_gateway_tls_sessions " +
+      std::to_string(g.tls_sessions) + "\n";
   return out;
 }
 

@@ -25,6 +25,7 @@ class GatewayMetrics {
     uint64_t trust_generation = 0;
     uint64_t cache_hits = 0, cache_misses = 0;
     uint64_t open_connections = 0;
+    uint64_t tls_sessions = 0;
   };
   std::string Render(const Gauges& gauges) const;
 

@@ -52,10 +52,6 @@ Result<SslCtxPtr> MakeServerTlsContext(const TlsSettings& tls) {
   if (SSL_CTX_check_private_key(ctx.get()) != 1) {
     return Status::InvalidArgument("tls.key " + tls.key + " does not match tls.cert " + tls.cert);
   }
-  // Stateless tickets only: one ticket per handshake (OpenSSL sends two by
-  // default) and no server-side cache to grow or share across threads.
-  SSL_CTX_set_session_cache_mode(ctx.get(), SSL_SESS_CACHE_OFF);
-  SSL_CTX_set_num_tickets(ctx.get(), 1);
   SSL_CTX_set_mode(ctx.get(), SSL_MODE_RELEASE_BUFFERS);
   // The chain is what tls.cert holds. Without this OpenSSL would try, on
   // every handshake, to complete a chain of a lone leaf from the context's

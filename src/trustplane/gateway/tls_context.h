@@ -1,6 +1,7 @@
 // The listener's SSL_CTX, built once from the tls: settings: server
-// certificate chain and key, TLS 1.2/1.3 bounds, cipher policy, tickets on,
-// renegotiation off. Client verification is installed by ClientVerifier.
+// certificate chain and key, TLS 1.2/1.3 bounds, cipher policy, renegotiation
+// off. Client verification and session resumption are installed by
+// ClientVerifier.
 #pragma once
 
 #include <openssl/ssl.h>

@@ -4,12 +4,9 @@
 
 #include <gtest/gtest.h>
 
-#include <cstring>
-
 #include "support/temp_dir.h"
 #include "support/test_pki.h"
 #include "trustplane/gateway/client_verifier.h"
-#include "trustplane/gateway/ticket_keys.h"
 #include "trustplane/gateway/verified_chain_cache.h"
 #include "trustplane/trust/trust_config.h"
 
@@ -258,33 +255,6 @@ TEST(ClientVerifierTest, AnEmptyTrustSetMeansValidationNotPerformed) {
   verifier.VerifyChain({p.leaf_a.cert.der()}, &conn);
   EXPECT_FALSE(conn.outcome.chain_verified);
   EXPECT_EQ(conn.outcome.error, "client_cert_validation_not_performed");
-}
-
-TEST(TicketKeysTest, APreviousKeyStillOpensTicketsForOneRotation) {
-  TicketKeys keys;
-  EVP_MAC* hmac = EVP_MAC_fetch(nullptr, "HMAC", nullptr);
-  ASSERT_NE(hmac, nullptr);
-  auto open = [&](unsigned char name[16], int enc) {
-    unsigned char iv[EVP_MAX_IV_LENGTH] = {};
-    EVP_CIPHER_CTX* cipher = EVP_CIPHER_CTX_new();
-    EVP_MAC_CTX* mac = EVP_MAC_CTX_new(hmac);
-    int r = keys.Handle(name, iv, cipher, mac, enc);
-    EVP_MAC_CTX_free(mac);
-    EVP_CIPHER_CTX_free(cipher);
-    return r;
-  };
-  unsigned char sealed_name[16] = {};
-  ASSERT_EQ(open(sealed_name, 1), 1);
-  EXPECT_EQ(open(sealed_name, 0), 1);  // current key
-  keys.Rotate();
-  EXPECT_EQ(open(sealed_name, 0), 2);  // previous key: resume and renew
-  unsigned char newer[16] = {};
-  ASSERT_EQ(open(newer, 1), 1);
-  EXPECT_NE(std::memcmp(newer, sealed_name, 16), 0);
-  keys.Rotate();
-  EXPECT_EQ(open(sealed_name, 0), 0);  // two rotations old: full handshake
-  EXPECT_EQ(open(newer, 0), 2);
-  EVP_MAC_free(hmac);
 }
 
 }  // namespace
