@@ -268,5 +268,43 @@ TEST_F(GatewayRevocationTest, ASessionSavedBeforeTheRevocationDoesNotResumeAfter
   EXPECT_EQ(Curl("bob").http_code, 200);
 }
 
+// A revocation learnt while a client holds a keep-alive connection closes
+// that connection at its next request; the reconnect is refused.
+TEST_F(GatewayRevocationTest, AKeepAliveConnectionEndsWhenANewCrlRevokesItsClient) {
+  WriteCrl();  // nothing revoked yet
+  StartGateway(Config("REJECT_INVALID", "  crls: [ca.crl]\n  refresh: 1s\n"));
+  const std::string url = "https://127.0.0.1:" + std::to_string(port_) + "/x";
+  // 16 requests at 4 per second on one connection while the test revokes.
+  std::string cmd = "curl -sS --max-time 30 --rate 4/s --cacert " + server_ca_ + " --cert " +
+                    Stem("alice.pem") + " --key " + Stem("alice-key.pem") +
+                    " -w '%{http_code} %{num_connects}\\n'";
+  for (int i = 0; i < 16; ++i) cmd += " -o /dev/null " + url;
+  const std::string out = Stem("keepalive.out");
+  pid_t curl = SpawnProcess({"sh", "-c", cmd + " > " + out + " 2>&1"});
+  std::this_thread::sleep_for(std::chrono::milliseconds(700));
+  Revoke("alice");
+  WriteCrl();
+  WaitProcess(curl);
+  std::istringstream lines(ReadFile(out));
+  std::vector<std::string> codes;
+  for (std::string line; std::getline(lines, line);) {
+    if (line.size() >= 3 && std::isdigit(static_cast<unsigned char>(line[0]))) {
+      codes.push_back(line);
+    }
+  }
+  ASSERT_EQ(codes.size(), 16u) << ReadFile(out);
+  EXPECT_EQ(codes.front(), "200 1") << ReadFile(out);
+  EXPECT_EQ(codes[1], "200 0") << "the second request reuses the connection\n" << ReadFile(out);
+  EXPECT_EQ(codes.back().substr(0, 3), "000") << ReadFile(out);
+  std::istringstream log(ReadFile(log_));
+  bool closed = false;
+  for (std::string line; std::getline(log, line);) {
+    closed = closed ||
+             line.find("no longer admitted after new revocation data") != std::string::npos;
+  }
+  EXPECT_TRUE(closed) << ReadFile(log_);
+  EXPECT_TRUE(Logged("client_cert_revoked"));
+}
+
 }  // namespace
 }  // namespace trustplane::testing

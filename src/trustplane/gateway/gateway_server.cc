@@ -598,6 +598,10 @@ asio::awaitable<void> GatewayServer::Impl::ServeConnection(Worker& w, Session& s
   // request, so a reloaded route rule or header applies on open connections too.
   LivePtr cur = live;
   uint64_t seen_version = ~uint64_t{0};  // none yet: the first request reads Live()
+  // The revocation data the handshake was checked with; newer data (a CRL
+  // refresh, an OCSP "revoked") re-checks this connection's chain.
+  const RevocationChecker* seen_checker = cur->verifier->revocation().get();
+  uint64_t seen_revocation = seen_checker != nullptr ? seen_checker->version() : 0;
   const Timeouts* t = &cur->config.timeouts;
   // Once per connection (and per trust or config change): every request reads the same values.
   ClientCertVariables vars = ClientCertVariables::Compute(conn.outcome, cur->needed);
@@ -659,6 +663,23 @@ asio::awaitable<void> GatewayServer::Impl::ServeConnection(Worker& w, Session& s
         r.detail = "no longer verified under trust generation " +
                    std::to_string(current->generation()) + ": " + conn.detail;
         r.trust_generation = current->generation();
+        log_.Write(r);
+        break;
+      }
+      recompute = true;
+    }
+    if (const RevocationChecker* checker = cur->verifier->revocation().get();
+        checker != nullptr && conn.outcome.chain_verified &&
+        (checker != seen_checker || checker->version() != seen_revocation)) {
+      seen_checker = checker;
+      seen_revocation = checker->version();
+      if (!Recheck(conn, conn.snapshot, *cur)) {
+        AccessRecord r;
+        r.remote_ip = remote;
+        r.client_cert_sha256 = fingerprint;
+        r.status_details = conn.outcome.error;
+        r.detail = "no longer admitted after new revocation data: " + conn.detail;
+        r.trust_generation = conn.snapshot->generation();
         log_.Write(r);
         break;
       }

@@ -341,6 +341,7 @@ std::vector<std::string> RevocationChecker::RefreshCrls() {
     }
   }
   crls_.store(std::move(next));
+  version_.fetch_add(1, std::memory_order_acq_rel);
   return problems;
 }
 
@@ -465,6 +466,7 @@ RevocationChecker::OcspAnswer RevocationChecker::Ocsp(const x509::Certificate& l
   std::lock_guard lock(ocsp_mu_);
   if (ocsp_cache_.size() >= options_.ocsp_cache_capacity) ocsp_cache_.clear();
   ocsp_cache_[key] = answer;
+  if (answer.status == RevocationStatus::kRevoked) version_.fetch_add(1, std::memory_order_acq_rel);
   return answer;
 }
 

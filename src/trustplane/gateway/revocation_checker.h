@@ -105,6 +105,10 @@ class RevocationChecker {
   RevocationMode mode() const { return settings_.mode; }
   // OCSP exchanges attempted (cache misses).
   uint64_t ocsp_fetches() const { return ocsp_fetches_.load(std::memory_order_relaxed); }
+  // Changes whenever a Check of an already admitted chain may answer
+  // differently: a CRL set was published, or an OCSP answer said revoked.
+  // Open connections compare it per request (a plain load) and re-check.
+  uint64_t version() const { return version_.load(std::memory_order_acquire); }
 
   struct CrlSet;  // defined in the .cc: parsed CRLs, immutable once published
 
@@ -129,6 +133,7 @@ class RevocationChecker {
   std::mutex ocsp_mu_;
   std::unordered_map<std::string, OcspAnswer> ocsp_cache_;  // issuer sha256 + serial
   std::atomic<uint64_t> ocsp_fetches_{0};
+  std::atomic<uint64_t> version_{0};
 
   std::atomic<bool> stopping_{false};
   std::mutex stop_mu_;

@@ -262,6 +262,37 @@ TEST(RevocationChecker, OcspAnswersAreVerifiedAndCached) {
   EXPECT_EQ(checker->Check(p.Chain(p.bob), NowUnix()).status, RevocationStatus::kUnknown);
 }
 
+// Open connections re-check when version() moves: on every published CRL
+// set and on an OCSP "revoked", not on a "good" answer.
+TEST(RevocationChecker, VersionMovesWithNewCrlsAndRevokedOcspAnswers) {
+  Pki p;
+  TempDir dir;
+  WriteFile(dir.Join("inter.crl"), MakeCrl(p.inter, p.inter, {}, 86400));
+  RevocationSettings crl_settings;
+  crl_settings.crls = {dir.Join("inter.crl")};
+  auto crls = RevocationChecker::Create(crl_settings, Quiet());
+  const uint64_t before = crls->version();
+  EXPECT_EQ(crls->Check(p.Chain(p.alice), NowUnix()).status, RevocationStatus::kGood);
+  EXPECT_EQ(crls->version(), before);
+  WriteFile(dir.Join("inter.crl"), MakeCrl(p.inter, p.inter, {&p.alice}, 86400));
+  crls->RefreshCrls();
+  EXPECT_NE(crls->version(), before);
+
+  FakeNet net;
+  const std::string url = "http://127.0.0.1:1/ocsp";
+  net.answers[url] = MakeOcspResponse(p.alice, p.inter, p.inter, V_OCSP_CERTSTATUS_GOOD);
+  RevocationSettings ocsp_settings;
+  ocsp_settings.ocsp = true;
+  ocsp_settings.ocsp_responder = url;
+  auto ocsp = RevocationChecker::Create(ocsp_settings, Quiet(&net));
+  const uint64_t start = ocsp->version();
+  EXPECT_EQ(ocsp->Check(p.Chain(p.alice), NowUnix()).status, RevocationStatus::kGood);
+  EXPECT_EQ(ocsp->version(), start);
+  net.answers[url] = MakeOcspResponse(p.bob, p.inter, p.inter, V_OCSP_CERTSTATUS_REVOKED);
+  EXPECT_EQ(ocsp->Check(p.Chain(p.bob), NowUnix()).status, RevocationStatus::kRevoked);
+  EXPECT_NE(ocsp->version(), start);
+}
+
 TEST(RevocationChecker, OcspRevokedFromADelegatedResponder) {
   Pki p;
   CertSpec spec;
