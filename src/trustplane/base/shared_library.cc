@@ -14,7 +14,9 @@ Result<SharedLibrary> SharedLibrary::Open(const std::string& soname, const std::
   return SharedLibrary(handle, soname, package);
 }
 
-void* SharedLibrary::Symbol(const char* name) const { return dlsym(handle_, name); }
+void* SharedLibrary::Symbol(const char* name) const {
+  return dlsym(handle_, name);
+}
 
 Status SharedLibrary::status() const {
   if (missing_.empty()) return Status::Ok();

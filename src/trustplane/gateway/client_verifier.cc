@@ -85,8 +85,8 @@ void ClientVerifier::Install(SSL_CTX* ctx) {
   SSL_CTX_set_ex_data(ctx, VerifierIndex(), this);
   SSL_CTX_set_options(ctx, SSL_OP_NO_TICKET);
   SSL_CTX_set_num_tickets(ctx, 1);
-  SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_SERVER | SSL_SESS_CACHE_NO_INTERNAL |
-                                          SSL_SESS_CACHE_NO_AUTO_CLEAR);
+  SSL_CTX_set_session_cache_mode(
+      ctx, SSL_SESS_CACHE_SERVER | SSL_SESS_CACHE_NO_INTERNAL | SSL_SESS_CACHE_NO_AUTO_CLEAR);
   SSL_CTX_sess_set_new_cb(ctx, &ClientVerifier::NewSession);
   SSL_CTX_sess_set_get_cb(ctx, &ClientVerifier::GetSession);
   SSL_CTX_sess_set_remove_cb(ctx, &ClientVerifier::RemoveSession);
@@ -146,7 +146,8 @@ int ClientVerifier::VerifyCallback(X509_STORE_CTX* store_ctx, void* arg) {
 }
 
 void ClientVerifier::VerifyChain(const std::vector<std::string>& ders, ConnectionTrust* conn) {
-  VerifyPresented(ders, [&](size_t i) { return x509::Certificate::FromDer(ders[i]); }, conn);
+  VerifyPresented(
+      ders, [&](size_t i) { return x509::Certificate::FromDer(ders[i]); }, conn);
 }
 
 void ClientVerifier::VerifyPresented(const std::vector<std::string>& ders, const Parse& parse,
@@ -233,7 +234,8 @@ void ClientVerifier::CheckRevocation(const std::vector<x509::Certificate>& chain
 }
 
 int ClientVerifier::NewSession(SSL* ssl, SSL_SESSION* session) {
-  auto* self = static_cast<ClientVerifier*>(SSL_CTX_get_ex_data(SSL_get_SSL_CTX(ssl), VerifierIndex()));
+  auto* self =
+      static_cast<ClientVerifier*>(SSL_CTX_get_ex_data(SSL_get_SSL_CTX(ssl), VerifierIndex()));
   ConnectionTrust* conn = ConnectionOf(ssl);
   if (self == nullptr || conn == nullptr) return 0;  // OpenSSL drops its reference
   // A resumed session's copy already carries the key of the chain that
@@ -250,7 +252,8 @@ int ClientVerifier::NewSession(SSL* ssl, SSL_SESSION* session) {
 
 SSL_SESSION* ClientVerifier::GetSession(SSL* ssl, const unsigned char* id, int id_len, int* copy) {
   *copy = 0;  // the reference Find returns goes to OpenSSL
-  auto* self = static_cast<ClientVerifier*>(SSL_CTX_get_ex_data(SSL_get_SSL_CTX(ssl), VerifierIndex()));
+  auto* self =
+      static_cast<ClientVerifier*>(SSL_CTX_get_ex_data(SSL_get_SSL_CTX(ssl), VerifierIndex()));
   ConnectionTrust* conn = ConnectionOf(ssl);
   if (self == nullptr || conn == nullptr || !conn->snapshot || id_len <= 0) return nullptr;
   SSL_SESSION* session =

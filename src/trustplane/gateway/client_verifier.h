@@ -65,8 +65,7 @@ class ClientVerifier {
   // is keyed by the trust generation, which a config reload does not change)
   // and the sessions (the session id context decides which still resume).
   ClientVerifier(const TrustSnapshotHolder& trust, ClientValidation mode, std::string config_digest,
-                 std::shared_ptr<VerifiedChainCache> cache,
-                 std::shared_ptr<SessionStore> sessions);
+                 std::shared_ptr<VerifiedChainCache> cache, std::shared_ptr<SessionStore> sessions);
 
   // Checks every verified chain for revocation from now on; nullptr: off.
   // Call before Install.

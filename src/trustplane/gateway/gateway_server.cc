@@ -240,7 +240,7 @@ class GatewayServer::Impl {
   mutable std::mutex live_mu_;
   LivePtr live_;
   std::atomic<uint64_t> live_version_{0};  // written under live_mu_
-  std::string stat_signature_;  // control thread only
+  std::string stat_signature_;             // control thread only
   std::vector<std::unique_ptr<Worker>> workers_;
   uint16_t port_ = 0;
   std::atomic<bool> draining_{false};
@@ -396,14 +396,14 @@ void GatewayServer::Impl::ReloadConfig(bool forced) {
   const std::string& path = options_.config_path;
   if (path.empty()) return;
   const LivePtr current = Live();
-  const std::string sig =
-      StatSignature({path, current->config.tls.cert, current->config.tls.key});
+  const std::string sig = StatSignature({path, current->config.tls.cert, current->config.tls.key});
   if (!forced && sig == stat_signature_) return;
   // Remembered also when the new version is refused: the same broken files
   // are not re-read and re-logged every interval, and the next edit retries.
   stat_signature_ = sig;
   auto refuse = [&](const std::string& why) {
-    std::fprintf(stderr, "trustplane gateway: config reload refused, keeping the running config: %s\n",
+    std::fprintf(stderr,
+                 "trustplane gateway: config reload refused, keeping the running config: %s\n",
                  why.c_str());
   };
   std::string yaml;
@@ -614,6 +614,16 @@ asio::awaitable<void> GatewayServer::Impl::ServeConnection(Worker& w, Session& s
   bind_identity();
   const std::string fingerprint = conn.outcome.leaf ? conn.outcome.leaf->sha256_hex() : "";
 
+  // A connection closed between requests because its client is no longer admitted.
+  auto log_closed = [&](const std::string& status_details, const std::string& detail) {
+    AccessRecord r;
+    r.remote_ip = remote;
+    r.client_cert_sha256 = fingerprint;
+    r.status_details = status_details;
+    r.detail = detail;
+    r.trust_generation = conn.snapshot->generation();
+    log_.Write(r);
+  };
   beast::flat_buffer buffer;
   beast::flat_buffer backend_buffer;
   bool keep_alive = true;
@@ -643,27 +653,16 @@ asio::awaitable<void> GatewayServer::Impl::ServeConnection(Worker& w, Session& s
       // A validation mode tightened by a reload applies to open connections.
       if (cur->config.client_validation == ClientValidation::kRejectInvalid &&
           !conn.outcome.chain_verified) {
-        AccessRecord r;
-        r.remote_ip = remote;
-        r.client_cert_sha256 = fingerprint;
-        r.status_details =
-            conn.outcome.error.empty() ? "client_cert_not_provided" : conn.outcome.error;
-        r.detail = "closed: client_validation is now REJECT_INVALID";
-        r.trust_generation = conn.snapshot->generation();
-        log_.Write(r);
+        log_closed(conn.outcome.error.empty() ? "client_cert_not_provided" : conn.outcome.error,
+                   "closed: client_validation is now REJECT_INVALID");
         break;
       }
     }
     if (auto current = trust_.Current(); current != conn.snapshot) {
       if (!Recheck(conn, current, *cur)) {
-        AccessRecord r;
-        r.remote_ip = remote;
-        r.client_cert_sha256 = fingerprint;
-        r.status_details = conn.outcome.error;
-        r.detail = "no longer verified under trust generation " +
-                   std::to_string(current->generation()) + ": " + conn.detail;
-        r.trust_generation = current->generation();
-        log_.Write(r);
+        log_closed(conn.outcome.error, "no longer verified under trust generation " +
+                                           std::to_string(current->generation()) + ": " +
+                                           conn.detail);
         break;
       }
       recompute = true;
@@ -674,13 +673,8 @@ asio::awaitable<void> GatewayServer::Impl::ServeConnection(Worker& w, Session& s
       seen_checker = checker;
       seen_revocation = checker->version();
       if (!Recheck(conn, conn.snapshot, *cur)) {
-        AccessRecord r;
-        r.remote_ip = remote;
-        r.client_cert_sha256 = fingerprint;
-        r.status_details = conn.outcome.error;
-        r.detail = "no longer admitted after new revocation data: " + conn.detail;
-        r.trust_generation = conn.snapshot->generation();
-        log_.Write(r);
+        log_closed(conn.outcome.error,
+                   "no longer admitted after new revocation data: " + conn.detail);
         break;
       }
       recompute = true;

@@ -21,7 +21,6 @@
 
 namespace trustplane::gateway {
 
-
 namespace {
 
 using X509Ptr = OpenSslPtr<X509, X509_free>;

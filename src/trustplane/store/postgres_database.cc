@@ -69,7 +69,10 @@ Result<const LibPq*> LoadLibPq() {
   return &lib;
 }
 
-const LibPq& Pq() { return *LoadLibPq().value(); }  // only after Open succeeded
+// Only after Open succeeded.
+const LibPq& Pq() {
+  return *LoadLibPq().value();
+}
 
 // SQLSTATE 23505: unique_violation.
 constexpr const char* kUniqueViolation = "23505";
@@ -107,7 +110,9 @@ Result<std::unique_ptr<Database>> PostgresDatabase::Open(const std::string& conn
   return std::unique_ptr<Database>(std::move(db));
 }
 
-PostgresDatabase::~PostgresDatabase() { Pq().finish(conn_); }
+PostgresDatabase::~PostgresDatabase() {
+  Pq().finish(conn_);
+}
 
 Result<std::vector<DbRow>> PostgresDatabase::Run(const std::string& sql,
                                                  const std::vector<DbParam>& params,
@@ -134,7 +139,7 @@ Result<std::vector<DbRow>> PostgresDatabase::Run(const std::string& sql,
   // Text results; bytea columns are unescaped below.
   std::unique_ptr<PGresult, void (*)(PGresult*)> res(
       Pq().execParams(conn_, pg_sql.c_str(), static_cast<int>(params.size()), nullptr,
-                   values.data(), lengths.data(), formats.data(), /*resultFormat=*/0),
+                      values.data(), lengths.data(), formats.data(), /*resultFormat=*/0),
       Pq().clear);
   const ExecStatusType st = res ? Pq().resultStatus(res.get()) : PGRES_FATAL_ERROR;
   if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
@@ -187,8 +192,14 @@ Result<std::vector<DbRow>> PostgresDatabase::Query(const std::string& sql,
   return Run(sql, params, nullptr);
 }
 
-Status PostgresDatabase::Begin() { return Execute("BEGIN", {}).status(); }
-Status PostgresDatabase::Commit() { return Execute("COMMIT", {}).status(); }
-Status PostgresDatabase::Rollback() { return Execute("ROLLBACK", {}).status(); }
+Status PostgresDatabase::Begin() {
+  return Execute("BEGIN", {}).status();
+}
+Status PostgresDatabase::Commit() {
+  return Execute("COMMIT", {}).status();
+}
+Status PostgresDatabase::Rollback() {
+  return Execute("ROLLBACK", {}).status();
+}
 
 }  // namespace trustplane::store

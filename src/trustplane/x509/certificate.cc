@@ -417,7 +417,8 @@ Result<Certificate> Certificate::FromOpenSsl(x509_st* cert) {
   }
   X509Ptr x(cert);
   std::string der = ToDer<X509, i2d_X509>(x.get());
-  if (der.empty()) return Status::InvalidArgument("certificate cannot be encoded: " + OpenSslReason());
+  if (der.empty())
+    return Status::InvalidArgument("certificate cannot be encoded: " + OpenSslReason());
   if (der.size() > kMaxCertificateDer) {
     return Status::InvalidArgument("certificate is " + std::to_string(der.size()) +
                                    " bytes, more than the limit " +

@@ -88,7 +88,8 @@ class Certificate {
   std::optional<std::string> spiffe_id() const;  // the single spiffe:// URI SAN, if any
 
   const PublicKeyInfo& public_key() const;
-  const std::string& signature_algorithm() const;  // "sha256WithRSAEncryption", "ecdsa-with-SHA256", "ED25519"
+  const std::string& signature_algorithm()
+      const;  // "sha256WithRSAEncryption", "ecdsa-with-SHA256", "ED25519"
   // Digest used by the signature: "SHA256", "SHA1", "MD5", ... "" for Ed25519/Ed448.
   const std::string& signature_digest() const;
 
@@ -97,7 +98,7 @@ class Certificate {
   const ExtendedKeyUsage& extended_key_usage() const;
   const std::string& subject_key_id() const;    // lowercase hex, "" when absent
   const std::string& authority_key_id() const;  // lowercase hex, "" when absent
-  int name_constraint_count() const;  // permitted + excluded subtrees
+  int name_constraint_count() const;            // permitted + excluded subtrees
 
   bool IsSelfIssued() const;  // subject == issuer
   // Verifies this certificate's signature with its own key (self-signed roots).
@@ -105,7 +106,8 @@ class Certificate {
   // Verifies this certificate's signature with issuer's public key.
   bool IsSignedBy(const Certificate& issuer) const;
 
-  const std::string& sha256_hex() const;  // equals openssl's -fingerprint -sha256, lowercased, no ':'
+  const std::string& sha256_hex()
+      const;  // equals openssl's -fingerprint -sha256, lowercased, no ':'
   const std::string& sha1_hex() const;
   std::string sha256_raw() const;  // 32 raw bytes
 
