@@ -10,7 +10,7 @@
 #include "trustplane/base/time.h"
 #include "trustplane/pki/crl.h"
 #include "trustplane/pki/pem.h"
-#include "trustplane/pki/revocation_reason.h"
+#include "trustplane/x509/revocation_reason.h"
 #include "trustplane/pki/serial_number.h"
 
 namespace trustplane::cli {
@@ -60,7 +60,7 @@ struct RevokeOpts : DbOpts {
 Status Revoke(Context& ctx, const RevokeOpts& o) {
   TP_ASSIGN_OR_RETURN(std::string serial, pki::ParseSerialNumber(o.serial));
   TP_ASSIGN_OR_RETURN(std::string aki, NormalizeKeyId(o.aki));
-  TP_ASSIGN_OR_RETURN(int reason, pki::ParseRevocationReason(o.reason));
+  TP_ASSIGN_OR_RETURN(int reason, x509::ParseRevocationReason(o.reason));
   TP_ASSIGN_OR_RETURN(OpenedCertDb db, RequireCertDb(o));
   const std::string decimal = pki::SerialDecimal(serial);
   TP_RETURN_IF_ERROR(db.certdb->RevokeCertificate(decimal, aki, reason));
@@ -75,11 +75,11 @@ Status Revoke(Context& ctx, const RevokeOpts& o) {
     PrintJson({{"serial_number", decimal},
                {"serial_hex", pki::SerialHex(serial)},
                {"authority_key_identifier", aki},
-               {"reason", pki::RevocationReasonName(reason)},
+               {"reason", x509::RevocationReasonName(reason)},
                {"reason_code", reason}});
   } else {
     std::cout << "revoked serial " << decimal << " (hex " << pki::SerialHex(serial) << ") aki " << aki
-              << ": " << pki::RevocationReasonName(reason) << "\n";
+              << ": " << x509::RevocationReasonName(reason) << "\n";
   }
   return Status::Ok();
 }

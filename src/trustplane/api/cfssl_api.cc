@@ -22,7 +22,7 @@
 #include "trustplane/pki/crl.h"
 #include "trustplane/pki/csr.h"
 #include "trustplane/pki/go_duration.h"
-#include "trustplane/pki/revocation_reason.h"
+#include "trustplane/x509/revocation_reason.h"
 #include "trustplane/pki/serial_number.h"
 #include "trustplane/x509/bundle.h"
 
@@ -603,9 +603,9 @@ Or<int> ParseOcspReason(const Json& j) {
   if (!f) return 0;
   Result<int> reason = Status::InvalidArgument("");
   if (f->is_number_integer()) {
-    reason = pki::ParseRevocationReason(std::to_string(f->get<int64_t>()));
+    reason = x509::ParseRevocationReason(std::to_string(f->get<int64_t>()));
   } else if (f->is_string()) {
-    reason = pki::ParseRevocationReason(f->get<std::string>());
+    reason = x509::ParseRevocationReason(f->get<std::string>());
   } else {
     return Failure{BadRequest("field 'reason' must be an RFC 5280 reason code or name")};
   }
@@ -699,7 +699,7 @@ HttpResponse Revoke(State& s, const HttpRequest& r) {
   API_ASSIGN(aki, NormalizeKeyId(aki_text));
   int reason = 0;
   if (!reason_text.empty()) {
-    auto parsed = pki::ParseRevocationReason(reason_text);
+    auto parsed = x509::ParseRevocationReason(reason_text);
     if (!parsed.ok()) return CfsslFailure(BadRequest(parsed.status().message()));
     reason = *parsed;
   }

@@ -18,6 +18,7 @@
 
 #include "trustplane/base/encoding.h"
 #include "trustplane/base/openssl_ptr.h"
+#include "trustplane/x509/revocation_reason.h"
 
 namespace trustplane::gateway {
 
@@ -123,31 +124,10 @@ struct RevokedEntry {
   int reason = -1;  // CRLReason; -1 when the entry has none
 };
 
-const char* ReasonName(int reason) {
-  switch (reason) {
-    case 0:
-      return "unspecified";
-    case 1:
-      return "keyCompromise";
-    case 2:
-      return "cACompromise";
-    case 3:
-      return "affiliationChanged";
-    case 4:
-      return "superseded";
-    case 5:
-      return "cessationOfOperation";
-    case 6:
-      return "certificateHold";
-    case 8:
-      return "removeFromCRL";
-    case 9:
-      return "privilegeWithdrawn";
-    case 10:
-      return "aACompromise";
-    default:
-      return "no reason given";
-  }
+// The CRLReason for a detail line; -1 (an entry without one) and codes
+// RFC 5280 does not define read "no reason given".
+std::string ReasonName(int reason) {
+  return x509::RevocationReasonName(reason, "no reason given");
 }
 
 }  // namespace

@@ -6,7 +6,6 @@
 #include "support/test_pki.h"
 #include "trustplane/base/time.h"
 #include "trustplane/pki/pem.h"
-#include "trustplane/pki/revocation_reason.h"
 #include "trustplane/pki/serial_number.h"
 #include "unit/x509/openssl_cli.h"
 
@@ -93,19 +92,6 @@ TEST(SerialNumberTest, ReadsDecimalAndHexFormsPeopleType) {
     auto r = ParseSerialNumber(bad);
     EXPECT_EQ(r.status().code(), ErrorCode::kInvalidArgument) << bad;
   }
-}
-
-TEST(RevocationReasonTest, AcceptsCfsslNamesAnyCaseAndNumbers) {
-  EXPECT_EQ(*ParseRevocationReason("keyCompromise"), 1);
-  EXPECT_EQ(*ParseRevocationReason("KEYCOMPROMISE"), 1);
-  EXPECT_EQ(*ParseRevocationReason("superseded"), 4);
-  EXPECT_EQ(*ParseRevocationReason("10"), 10);
-  EXPECT_EQ(RevocationReasonName(6), "certificateHold");
-  auto seven = ParseRevocationReason("7");
-  EXPECT_EQ(seven.status().code(), ErrorCode::kInvalidArgument);
-  auto bad = ParseRevocationReason("stolen");
-  ASSERT_FALSE(bad.ok());
-  EXPECT_NE(bad.status().message().find("keyCompromise"), std::string::npos);
 }
 
 }  // namespace

@@ -1,10 +1,10 @@
-#include "trustplane/pki/revocation_reason.h"
+#include "trustplane/x509/revocation_reason.h"
 
 #include <array>
 #include <cctype>
 #include <charconv>
 
-namespace trustplane::pki {
+namespace trustplane::x509 {
 namespace {
 
 struct Reason {
@@ -28,7 +28,8 @@ constexpr std::array<Reason, 10> kReasons = {{
 bool EqualsIgnoringCase(std::string_view a, std::string_view b) {
   if (a.size() != b.size()) return false;
   for (size_t i = 0; i < a.size(); ++i) {
-    if (std::tolower(static_cast<unsigned char>(a[i])) != std::tolower(static_cast<unsigned char>(b[i]))) {
+    if (std::tolower(static_cast<unsigned char>(a[i])) !=
+        std::tolower(static_cast<unsigned char>(b[i]))) {
       return false;
     }
   }
@@ -50,11 +51,11 @@ Result<int> ParseRevocationReason(std::string_view text) {
                                  "' (RFC 5280 reasons: " + names + ")");
 }
 
-std::string RevocationReasonName(int code) {
+std::string RevocationReasonName(int code, std::string_view unknown) {
   for (const Reason& r : kReasons) {
     if (r.code == code) return std::string(r.name);
   }
-  return "unspecified";
+  return std::string(unknown);
 }
 
-}  // namespace trustplane::pki
+}  // namespace trustplane::x509
