@@ -72,6 +72,21 @@ Result<std::optional<UnixSeconds>> RevokedAt(const DbRow& row, size_t i) {
   return t;
 }
 
+// The columns status, reason, expiry, revoked_at, in that order from
+// `first`, into a CertificateRecord or a CertificateStatus.
+template <class T>
+Status ReadStatusColumns(const DbRow& row, size_t first, T& out) {
+  out.status = row.Text(first);
+  if (row.columns[first + 1]) {
+    TP_ASSIGN_OR_RETURN(out.reason, row.Int(first + 1));
+  }
+  if (row.columns[first + 2]) {
+    TP_ASSIGN_OR_RETURN(out.expiry, row.Int(first + 2));
+  }
+  TP_ASSIGN_OR_RETURN(out.revoked_at, RevokedAt(row, first + 3));
+  return Status::Ok();
+}
+
 constexpr std::chrono::milliseconds kStatusStampInterval{5};
 
 // Bounds the status cache: a scan over many serials must not grow it forever.
@@ -168,14 +183,7 @@ Result<std::vector<CertificateRecord>> CertDb::QueryCertificates(
     r.serial_number = row.Text(0);
     r.authority_key_identifier = row.Text(1);
     r.ca_label = row.Text(2);
-    r.status = row.Text(3);
-    if (row.columns[4]) {
-      TP_ASSIGN_OR_RETURN(r.reason, row.Int(4));
-    }
-    if (row.columns[5]) {
-      TP_ASSIGN_OR_RETURN(r.expiry, row.Int(5));
-    }
-    TP_ASSIGN_OR_RETURN(r.revoked_at, RevokedAt(row, 6));
+    TP_RETURN_IF_ERROR(ReadStatusColumns(row, 3, r));
     r.pem = row.Text(7);
     TP_ASSIGN_OR_RETURN(r.issued_at, OptInt(row, 8));
     TP_ASSIGN_OR_RETURN(r.not_before, OptInt(row, 9));
@@ -274,14 +282,7 @@ Result<CertificateStatus> CertDb::GetCertificateStatus(const std::string& serial
   }
   const DbRow& row = rows.front();
   CertificateStatus st;
-  st.status = row.Text(0);
-  if (row.columns[1]) {
-    TP_ASSIGN_OR_RETURN(st.reason, row.Int(1));
-  }
-  if (row.columns[2]) {
-    TP_ASSIGN_OR_RETURN(st.expiry, row.Int(2));
-  }
-  TP_ASSIGN_OR_RETURN(st.revoked_at, RevokedAt(row, 3));
+  TP_RETURN_IF_ERROR(ReadStatusColumns(row, 0, st));
   if (status_cache_.size() >= kStatusCacheMaxEntries) status_cache_.clear();
   status_cache_.insert_or_assign(std::move(key), CachedStatus{st, now});
   return st;
