@@ -43,11 +43,7 @@ class GatewayRevocationTest : public CliTest {
     ASSERT_EQ(Tp({"trust", "add", "--tenant", "acme", Stem("ca.pem")}).exit_code, 0);
 
     Issued server_ca = MakeRootCa("gateway server ca");
-    CertSpec spec;
-    spec.cn = "gateway";
-    spec.eku = {"serverAuth"};
-    spec.ip = {"127.0.0.1"};
-    Issued server = MakeIssued(spec, server_ca);
+    Issued server = MakeLocalServerLeaf("gateway", server_ca);
     server_ca_ = WritePem("server-ca.pem", server_ca);
     Write("server.pem", server.cert_pem);
     Write("server-key.pem", server.key_pem);

@@ -143,12 +143,7 @@ class GatewayTest : public CliTest {
 
     server_ca_issued_ = MakeRootCa("gateway server ca");
     const Issued& server_ca = *server_ca_issued_;
-    CertSpec spec;
-    spec.cn = "gateway";
-    spec.eku = {"serverAuth"};
-    spec.ip = {"127.0.0.1"};
-    spec.dns = {"localhost"};
-    Issued server = MakeIssued(spec, server_ca);
+    Issued server = MakeLocalServerLeaf("gateway", server_ca);
     server_ca_ = WritePem("server-ca.pem", server_ca);
     Write("server.pem", server.cert_pem);
     Write("server-key.pem", server.key_pem);

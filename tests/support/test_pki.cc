@@ -284,6 +284,15 @@ Issued MakeClientLeaf(const std::string& cn, const Issued& issuer, KeyKind key) 
   return MakeIssued(spec, issuer);
 }
 
+Issued MakeLocalServerLeaf(const std::string& cn, const Issued& issuer) {
+  CertSpec spec;
+  spec.cn = cn;
+  spec.eku = {"serverAuth"};
+  spec.ip = {"127.0.0.1"};
+  spec.dns = {"localhost"};
+  return MakeIssued(spec, issuer);
+}
+
 std::string DerOf(const Issued& issued) {
   return issued.cert.der();
 }

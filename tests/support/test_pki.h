@@ -61,6 +61,8 @@ Issued MakeIntermediateCa(const std::string& cn, const Issued& root,
                           KeyKind key = KeyKind::kEcP256);
 // clientAuth EKU, digitalSignature keyUsage, CA:FALSE.
 Issued MakeClientLeaf(const std::string& cn, const Issued& issuer, KeyKind key = KeyKind::kEcP256);
+// A local test server's: serverAuth EKU, SANs IP 127.0.0.1 and DNS localhost.
+Issued MakeLocalServerLeaf(const std::string& cn, const Issued& issuer);
 
 std::string DerOf(const Issued& issued);  // raw DER
 // The certificates' PEM blocks concatenated in order.

@@ -82,7 +82,10 @@ TEST(HttpServerTest, RefusesOversizedBodiesAndHeadersThroughTheErrorFormatter) {
   o.max_body_bytes = 1000;
   o.max_header_bytes = 2048;
   o.error_formatter = [](int status, const std::string& message) {
-    return HttpResponse{status, "application/json", "{\"status\":" + std::to_string(status) + ",\"m\":\"" + message + "\"}", {}};
+    return HttpResponse{status,
+                        "application/json",
+                        "{\"status\":" + std::to_string(status) + ",\"m\":\"" + message + "\"}",
+                        {}};
   };
   std::atomic<int> calls{0};
   auto s = StartOrDie(o, [&](const HttpRequest& r) {
@@ -164,14 +167,6 @@ TEST(HttpServerTest, StopFinishesTheRequestInFlightAndRefusesNewOnes) {
   EXPECT_NE(refused.exit_code, 0);
 }
 
-testing::Issued ServerCert(const testing::Issued& ca) {
-  testing::CertSpec spec;
-  spec.cn = "localhost";
-  spec.ip = {"127.0.0.1"};
-  spec.eku = {"serverAuth"};
-  return testing::MakeIssued(spec, ca);
-}
-
 testing::Issued ClientCert(const testing::Issued& ca) {
   testing::CertSpec spec;
   spec.cn = "client-a";
@@ -182,7 +177,10 @@ testing::Issued ClientCert(const testing::Issued& ca) {
 
 class TlsTest : public ::testing::Test {
  protected:
-  TlsTest() : ca_(testing::MakeRootCa("http test ca")), server_(ServerCert(ca_)), client_(ClientCert(ca_)) {
+  TlsTest()
+      : ca_(testing::MakeRootCa("http test ca")),
+        server_(testing::MakeLocalServerLeaf("localhost", ca_)),
+        client_(ClientCert(ca_)) {
     testing::WriteFile(dir_.Join("ca.pem"), ca_.cert_pem);
     testing::WriteFile(dir_.Join("server.pem"), server_.cert_pem);
     testing::WriteFile(dir_.Join("server-key.pem"), server_.key_pem);
@@ -202,8 +200,9 @@ TEST_F(TlsTest, ServesTls12AndUpOnly) {
   auto r = Curl({"--cacert", dir_.Join("ca.pem"), Url(*s, "/t", true)});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(r.out, "GET /t q= x= body=");
-  auto old = RunProcess({"openssl", "s_client", "-connect", "127.0.0.1:" + std::to_string(s->port()),
-                         "-tls1_1"}, {}, "");
+  auto old = RunProcess(
+      {"openssl", "s_client", "-connect", "127.0.0.1:" + std::to_string(s->port()), "-tls1_1"}, {},
+      "");
   EXPECT_NE(old.exit_code, 0);
   auto plain = Curl({Url(*s, "/t")});
   EXPECT_NE(plain.out, "GET /t q= x= body=");
