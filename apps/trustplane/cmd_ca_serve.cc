@@ -78,12 +78,6 @@ Status Serve(const ServeOpts& o) {
   http.address = o.address;
   http.port = static_cast<uint16_t>(o.port);
   http.threads = o.threads;
-  if (http.threads == 0 && db.certdb) {
-    // A sign request's thread waits for the certdb commit (an fsync); more
-    // threads than cores let other requests sign meanwhile and join the next
-    // group commit, instead of the cores idling behind the disk.
-    http.threads = net::UsableCpuCount() * 2;
-  }
   http.max_body_bytes = o.max_body;
   http.error_formatter = api::CfsslApi::ServerError;
   if (!o.tls_cert.empty() || !o.tls_key.empty()) {
@@ -97,9 +91,10 @@ Status Serve(const ServeOpts& o) {
 
   const api::CfsslApi* handler = api.get();
   TP_ASSIGN_OR_RETURN(auto server,
-                      net::HttpServer::Start(std::move(http), [handler](const net::HttpRequest& r) {
-                        return handler->Handle(r);
-                      }));
+                      net::HttpServer::StartAsync(std::move(http),
+                                                  [handler](net::HttpRequest r, net::HttpResponder respond) {
+                                                    handler->HandleAsync(std::move(r), std::move(respond));
+                                                  }));
   const std::string url = std::string(server->tls() ? "https" : "http") + "://" + o.address + ":" +
                           std::to_string(server->port());
   std::cerr << "trustplane ca serve: listening on " << url << "/api/v1/cfssl/"
@@ -109,6 +104,9 @@ Status Serve(const ServeOpts& o) {
   std::cerr << "trustplane ca serve: " << WaitForStopSignal(stop_signals)
             << ": finishing requests in flight" << std::endl;
   server->Stop();
+  // Answers what still waits for a certdb commit while the server that
+  // would send them exists (it drops them: Stop() is past its drain time).
+  api.reset();
   std::cerr << "trustplane ca serve: stopped" << std::endl;
   return Status::Ok();
 }
@@ -135,7 +133,7 @@ void RegisterCaServeCommand(CLI::App& ca, Context& ctx) {
                   "authenticated requests need a signed \"timestamp\" within this Go duration and are "
                   "accepted once (default 0s: off, as cfssl)");
   cmd->add_option("--threads", o->threads,
-                  "server threads (default: one per usable core, see taskset; 2 per core with a certdb, whose commits block)");
+                  "server threads (default: one per usable core, see taskset)");
   cmd->add_option("--max-body", o->max_body, "largest request body in bytes (default 1 MiB)");
   cmd->add_option("--port-file", o->port_file, "write the bound port to this file once listening");
   cmd->add_option("--loglevel", o->loglevel, "accepted for cfssl compatibility; ignored");

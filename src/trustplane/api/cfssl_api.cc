@@ -4,9 +4,11 @@
 #include <chrono>
 #include <condition_variable>
 #include <exception>
+#include <future>
 #include <map>
 #include <mutex>
 #include <set>
+#include <thread>
 #include <tuple>
 #include <variant>
 #include <vector>
@@ -30,6 +32,7 @@ namespace trustplane::api {
 
 using Json = nlohmann::json;
 using net::HttpRequest;
+using net::HttpResponder;
 using net::HttpResponse;
 
 namespace {
@@ -55,13 +58,21 @@ struct CachedCrl {
 
 namespace {
 
-// One issued certificate waiting for its certdb row to be committed.
-struct PendingRecord {
-  const pki::SignedCertificate* cert;
-  const std::string* label;
-  const pki::OcspRecord* ocsp;  // its first OCSP answer, stored in the same transaction; may be null
+// An issued certificate whose answer waits until its certdb row is durable.
+struct PendingIssue {
+  pki::SignedCertificate cert;
+  std::string label;
+  std::optional<pki::OcspRecord> ocsp;  // its first OCSP answer, stored in the same transaction
+  HttpResponse success;                 // sent once the row is durable
+};
+
+// What a route handler produces: the answer, or a certificate to record first.
+using Reply = std::variant<HttpResponse, PendingIssue>;
+
+struct QueuedIssue {
+  PendingIssue issue;
+  HttpResponder respond;
   Result<pki::CertificateRecord> result = Status::Internal("not recorded");
-  bool done = false;
 };
 
 }  // namespace
@@ -69,14 +80,16 @@ struct PendingRecord {
 struct CfsslApi::State {
   CfsslApiOptions o;
   std::mutex db_mu;  // every certdb access
-  // Group commit: requests that finish signing while a commit is in flight
-  // queue here; the next committer writes all of them in one transaction,
-  // so N concurrent requests pay for one durable commit (one fsync) instead
-  // of N. Each request still returns only after its own row is committed.
+  // Group commit: issued certificates queue here while a commit is in
+  // flight; the committer thread writes all of them in one transaction, so
+  // N concurrent requests pay for one durable commit (one fsync) instead of
+  // N, and no io thread waits for the disk. Each request is answered only
+  // after its own row is committed.
   std::mutex group_mu;
   std::condition_variable group_cv;
-  std::vector<PendingRecord*> group_queue;  // guarded by group_mu
-  bool group_committing = false;             // guarded by group_mu
+  std::vector<QueuedIssue> group_queue;  // guarded by group_mu
+  bool group_stopping = false;           // guarded by group_mu
+  std::thread committer;                 // with a certdb
   std::unique_ptr<ReplayGuard> replay;
   std::mutex crl_mu;
   std::map<int64_t, CachedCrl> crls;  // by lifetime
@@ -295,9 +308,9 @@ Or<pki::Csr> ParseCsr(const std::string& pem) {
 }
 
 // An exception must not escape a group commit (it would strand the waiters).
-Result<pki::CertificateRecord> RecordOne(State& s, const PendingRecord& p) {
+Result<pki::CertificateRecord> RecordOne(State& s, const PendingIssue& p) {
   try {
-    auto recorded = s.o.record_issued(*s.o.certdb, *p.cert, *p.label);
+    auto recorded = s.o.record_issued(*s.o.certdb, p.cert, p.label);
     // Without the stored answer the responder signs on the first request:
     // not worth refusing the certificate for.
     if (recorded.ok() && p.ocsp) (void)s.o.certdb->UpsertOCSP(*p.ocsp);
@@ -308,16 +321,17 @@ Result<pki::CertificateRecord> RecordOne(State& s, const PendingRecord& p) {
 }
 
 // Writes one batch of rows; called with db_mu held. All rows (certificates
-// and their OCSP answers) go in one transaction, so one durable commit. If any row fails (a duplicate serial, say) or the commit does,
-// the batch is rolled back and each row is retried on its own, so one bad
-// row never costs the others their certificate and every error is its own.
-void RecordBatch(State& s, const std::vector<PendingRecord*>& batch) {
+// and their OCSP answers) go in one transaction, so one durable commit. If
+// any row fails (a duplicate serial, say) or the commit does, the batch is
+// rolled back and each row is retried on its own, so one bad row never
+// costs the others their certificate and every error is its own.
+void RecordBatch(State& s, std::vector<QueuedIssue>& batch) {
   pki::CertDb& db = *s.o.certdb;
   if (db.Begin().ok()) {
     bool all_ok = true;
-    for (PendingRecord* p : batch) {
-      p->result = RecordOne(s, *p);
-      if (!p->result.ok()) {
+    for (QueuedIssue& q : batch) {
+      q.result = RecordOne(s, q.issue);
+      if (!q.result.ok()) {
         all_ok = false;
         break;
       }
@@ -325,65 +339,65 @@ void RecordBatch(State& s, const std::vector<PendingRecord*>& batch) {
     if (all_ok && db.Commit().ok()) return;
     (void)db.Rollback();  // no-op error if COMMIT already ended it
   }
-  for (PendingRecord* p : batch) p->result = RecordOne(s, *p);
+  for (QueuedIssue& q : batch) q.result = RecordOne(s, q.issue);
 }
 
-// Records cert in the certdb and returns once its row is durable (group
-// commit, see State).
-Result<pki::CertificateRecord> RecordIssued(State& s, const pki::SignedCertificate& cert,
-                                            const std::string& label, const pki::OcspRecord* ocsp) {
-  PendingRecord mine{&cert, &label, ocsp};
+HttpResponse AnswerRecorded(QueuedIssue& q) {
+  if (q.result.ok()) return std::move(q.issue.success);
+  return CfsslFailure(CfsslError{500, cfssl_code::kCertStoreInsertFailed,
+                                 "the certificate was not issued: recording it in the certdb failed: " +
+                                     q.result.status().message()});
+}
+
+// The committer thread: records whatever queued while the last commit ran,
+// then answers those requests. Drains the queue before it stops.
+void CommitLoop(State& s) {
   std::unique_lock lock(s.group_mu);
-  s.group_queue.push_back(&mine);
-  while (!mine.done) {
-    if (s.group_committing) {
-      s.group_cv.wait(lock);
-      continue;
-    }
-    // Lead a commit of everything queued so far (ours included, unless an
-    // earlier leader already took it).
-    s.group_committing = true;
-    std::vector<PendingRecord*> batch;
+  for (;;) {
+    s.group_cv.wait(lock, [&] { return !s.group_queue.empty() || s.group_stopping; });
+    if (s.group_queue.empty()) return;
+    std::vector<QueuedIssue> batch;
     batch.swap(s.group_queue);
     lock.unlock();
     {
       std::lock_guard db_lock(s.db_mu);
       RecordBatch(s, batch);
     }
+    for (QueuedIssue& q : batch) q.respond(AnswerRecorded(q));
     lock.lock();
-    for (PendingRecord* p : batch) p->done = true;
-    s.group_committing = false;
-    s.group_cv.notify_all();
   }
-  return std::move(mine.result);
 }
 
-// Signs, records (before answering, so every certificate handed out is on
-// record) and describes the certificate.
-Or<pki::SignedCertificate> SignAndRecord(State& s, const pki::Csr& csr, const pki::SignOptions& options,
-                                         const std::string& label) {
+void QueueForCommit(State& s, PendingIssue issue, HttpResponder respond) {
+  {
+    std::lock_guard lock(s.group_mu);
+    s.group_queue.push_back(QueuedIssue{std::move(issue), std::move(respond)});
+  }
+  s.group_cv.notify_one();
+}
+
+Or<pki::SignedCertificate> SignCsr(State& s, const pki::Csr& csr, const pki::SignOptions& options) {
   auto cert = s.o.signer->Sign(csr, options);
   if (!cert.ok()) return Failure{FromSignStatus(cert.status())};
-  if (s.o.certdb) {
-    // A "good" answer ready before the first client asks, signed before the
-    // group commit so it is stored with the certificate; a failure here only
-    // means the responder signs on demand.
-    std::optional<pki::OcspRecord> first_answer;
-    if (s.o.ocsp) {
-      pki::CertificateRecord about;
-      about.serial_number = cert->serial_decimal();
-      about.authority_key_identifier = cert->authority_key_id;
-      about.expiry = cert->not_after;
-      if (auto presigned = s.o.ocsp->PresignForIssue(about); presigned.ok()) first_answer = std::move(*presigned);
-    }
-    Result<pki::CertificateRecord> recorded = RecordIssued(s, *cert, label, first_answer ? &*first_answer : nullptr);
-    if (!recorded.ok()) {
-      return Failure{CfsslError{500, cfssl_code::kCertStoreInsertFailed,
-                                "the certificate was not issued: recording it in the certdb failed: " +
-                                    recorded.status().message()}};
-    }
-  }
   return std::move(cert).value();
+}
+
+// With a certdb, `success` waits until the certificate's row is durable
+// (every certificate handed out is on record); without one it is the answer.
+Reply AfterRecording(State& s, pki::SignedCertificate cert, const std::string& label, HttpResponse success) {
+  if (!s.o.certdb) return success;
+  PendingIssue pending{std::move(cert), label, std::nullopt, std::move(success)};
+  // A "good" answer ready before the first client asks, signed before the
+  // group commit so it is stored with the certificate; a failure here only
+  // means the responder signs on demand.
+  if (s.o.ocsp) {
+    pki::CertificateRecord about;
+    about.serial_number = pending.cert.serial_decimal();
+    about.authority_key_identifier = pending.cert.authority_key_id;
+    about.expiry = pending.cert.not_after;
+    if (auto presigned = s.o.ocsp->PresignForIssue(about); presigned.ok()) pending.ocsp = std::move(*presigned);
+  }
+  return pending;
 }
 
 Json BundleMessages(bool bundle) {
@@ -395,11 +409,12 @@ Json BundleMessages(bool bundle) {
   return messages;
 }
 
-HttpResponse IssueFromFields(State& s, const SignFields& f) {
+Reply IssueFromFields(State& s, const SignFields& f) {
   if (f.csr_pem.empty()) return CfsslFailure(BadRequest("missing parameter 'certificate_request'"));
   API_ASSIGN(csr, ParseCsr(f.csr_pem));
-  API_ASSIGN(cert, SignAndRecord(s, csr, f.options, f.label));
-  return CfsslSuccess({{"certificate", cert.ToPem()}}, BundleMessages(f.bundle));
+  API_ASSIGN(cert, SignCsr(s, csr, f.options));
+  HttpResponse success = CfsslSuccess({{"certificate", cert.ToPem()}}, BundleMessages(f.bundle));
+  return AfterRecording(s, std::move(cert), f.label, std::move(success));
 }
 
 Status CheckReplay(State& s, std::optional<int64_t> timestamp, const std::string& token) {
@@ -407,7 +422,7 @@ Status CheckReplay(State& s, std::optional<int64_t> timestamp, const std::string
   return s.replay->Check(timestamp, token, NowUnix());
 }
 
-HttpResponse Sign(State& s, const HttpRequest& r) {
+Reply Sign(State& s, const HttpRequest& r) {
   if (!s.o.signer) return CfsslFailure(NoCa());
   API_ASSIGN(j, ParseObject(r.body, "Unable to parse sign request"));
   API_ASSIGN(f, ParseSignFields(j));
@@ -420,7 +435,7 @@ HttpResponse Sign(State& s, const HttpRequest& r) {
   return IssueFromFields(s, f);
 }
 
-HttpResponse AuthSign(State& s, const HttpRequest& r) {
+Reply AuthSign(State& s, const HttpRequest& r) {
   if (!s.o.signer) return CfsslFailure(NoCa());
   API_ASSIGN(outer, ParseObject(r.body, "Unable to parse authenticated request"));
   API_ASSIGN(a, ParseAuthenticated(outer));
@@ -463,7 +478,7 @@ HttpResponse NewKey(State&, const HttpRequest& r) {
                        {"sums", {{"certificate_request", DerSums(g.csr.der())}}}});
 }
 
-HttpResponse NewCert(State& s, const HttpRequest& r) {
+Reply NewCert(State& s, const HttpRequest& r) {
   if (!s.o.signer) return CfsslFailure(NoCa());
   API_ASSIGN(outer, ParseObject(r.body, "Unable to parse newcert request"));
   // An authsign-style envelope carries the newcert request for profiles with
@@ -501,12 +516,14 @@ HttpResponse NewCert(State& s, const HttpRequest& r) {
   pki::SignOptions options;
   options.profile = profile_name;
   options.hosts = SplitHosts(hostname);
-  API_ASSIGN(cert, SignAndRecord(s, g.csr, options, label));
-  return CfsslSuccess({{"private_key", g.key.ToPem()},
-                       {"certificate_request", g.csr.ToPem()},
-                       {"certificate", cert.ToPem()},
-                       {"sums", {{"certificate_request", DerSums(g.csr.der())}, {"certificate", DerSums(cert.der)}}}},
-                      BundleMessages(bundle));
+  API_ASSIGN(cert, SignCsr(s, g.csr, options));
+  HttpResponse success =
+      CfsslSuccess({{"private_key", g.key.ToPem()},
+                    {"certificate_request", g.csr.ToPem()},
+                    {"certificate", cert.ToPem()},
+                    {"sums", {{"certificate_request", DerSums(g.csr.der())}, {"certificate", DerSums(cert.der)}}}},
+                   BundleMessages(bundle));
+  return AfterRecording(s, std::move(cert), label, std::move(success));
 }
 
 HttpResponse Info(State& s, const HttpRequest& r) {
@@ -837,15 +854,27 @@ HttpResponse Ocsp(State& s, const HttpRequest& r) {
 
 struct Route {
   const char* method;
-  HttpResponse (*handle)(State&, const HttpRequest&);
+  Reply (*handle)(State&, const HttpRequest&);
 };
+
+// A route whose answer never waits for the certdb.
+template <HttpResponse (*Handler)(State&, const HttpRequest&)>
+Reply Now(State& s, const HttpRequest& r) {
+  return Handler(s, r);
+}
 
 const std::map<std::string, Route, std::less<>>& ApiRoutes() {
   static const std::map<std::string, Route, std::less<>> routes = {
-      {"sign", {"POST", Sign}},         {"authsign", {"POST", AuthSign}}, {"newkey", {"POST", NewKey}},
-      {"newcert", {"POST", NewCert}},   {"info", {"POST", Info}},         {"certinfo", {"POST", CertInfo}},
-      {"revoke", {"POST", Revoke}},     {"crl", {"GET", Crl}},            {"health", {"GET", Health}},
-      {"ocspsign", {"POST", OcspSign}},
+      {"sign", {"POST", Sign}},
+      {"authsign", {"POST", AuthSign}},
+      {"newcert", {"POST", NewCert}},
+      {"newkey", {"POST", Now<NewKey>}},
+      {"info", {"POST", Now<Info>}},
+      {"certinfo", {"POST", Now<CertInfo>}},
+      {"revoke", {"POST", Now<Revoke>}},
+      {"crl", {"GET", Now<Crl>}},
+      {"health", {"GET", Now<Health>}},
+      {"ocspsign", {"POST", Now<OcspSign>}},
   };
   return routes;
 }
@@ -854,7 +883,7 @@ HttpResponse MethodNotAllowed(const std::string& method) {
   return CfsslFailure(HttpError(405, "Method is not allowed:\"" + method + "\""));
 }
 
-HttpResponse Dispatch(State& s, const HttpRequest& r) {
+Reply Dispatch(State& s, const HttpRequest& r) {
   std::string_view path = r.path();
   if (path.rfind(kApiPrefix, 0) == 0) {
     std::string_view name = path.substr(kApiPrefix.size());
@@ -889,20 +918,42 @@ Result<std::unique_ptr<CfsslApi>> CfsslApi::Create(CfsslApiOptions options) {
     state->replay = std::make_unique<ReplayGuard>(options.replay_window_seconds);
   }
   state->o = std::move(options);
+  if (state->o.certdb) state->committer = std::thread([raw = state.get()] { CommitLoop(*raw); });
   return std::unique_ptr<CfsslApi>(new CfsslApi(std::move(state)));
 }
 
 CfsslApi::CfsslApi(std::unique_ptr<State> state) : state_(std::move(state)) {}
-CfsslApi::~CfsslApi() = default;
+
+CfsslApi::~CfsslApi() {
+  if (!state_->committer.joinable()) return;
+  {
+    std::lock_guard lock(state_->group_mu);
+    state_->group_stopping = true;
+  }
+  state_->group_cv.notify_one();
+  state_->committer.join();
+}
+
+void CfsslApi::HandleAsync(HttpRequest request, HttpResponder respond) const {
+  Reply reply;
+  try {
+    reply = Dispatch(*state_, request);
+  } catch (const std::exception& e) {
+    reply = CfsslFailure(HttpError(500, std::string("internal error: ") + e.what()));
+  } catch (...) {
+    reply = CfsslFailure(HttpError(500, "internal error"));
+  }
+  if (auto* pending = std::get_if<PendingIssue>(&reply)) {
+    return QueueForCommit(*state_, std::move(*pending), std::move(respond));
+  }
+  respond(std::move(std::get<HttpResponse>(reply)));
+}
 
 HttpResponse CfsslApi::Handle(const HttpRequest& request) const {
-  try {
-    return Dispatch(*state_, request);
-  } catch (const std::exception& e) {
-    return CfsslFailure(HttpError(500, std::string("internal error: ") + e.what()));
-  } catch (...) {
-    return CfsslFailure(HttpError(500, "internal error"));
-  }
+  std::promise<HttpResponse> answer;
+  std::future<HttpResponse> answered = answer.get_future();
+  HandleAsync(request, [&answer](HttpResponse r) { answer.set_value(std::move(r)); });
+  return answered.get();
 }
 
 HttpResponse CfsslApi::ServerError(int status, const std::string& message) {

@@ -56,9 +56,14 @@ class CfsslApi {
   // kInvalidArgument for a certdb without record_issued, or a CA key
   // without a signer.
   static Result<std::unique_ptr<CfsslApi>> Create(CfsslApiOptions options);
+  // Answers the issued certificates still waiting for their commit first.
   ~CfsslApi();
 
-  // Thread-safe; never throws.
+  // Thread-safe; never throws. With a certdb, the answer to a request that
+  // issues a certificate comes from the certdb's committer thread once the
+  // row is durable; every other answer before this returns.
+  void HandleAsync(net::HttpRequest request, net::HttpResponder respond) const;
+  // HandleAsync, waiting for the answer.
   net::HttpResponse Handle(const net::HttpRequest& request) const;
   // cfssl's envelope for errors the HTTP server answers itself (413, 431, 400).
   static net::HttpResponse ServerError(int status, const std::string& message);

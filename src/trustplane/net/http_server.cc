@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <boost/asio/dispatch.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/ssl.hpp>
@@ -101,7 +102,7 @@ class SessionBase {
 
 struct HttpServer::Impl {
   HttpServerOptions options;
-  HttpHandler handler;
+  AsyncHttpHandler handler;
   // Declared before the io_context: pending handlers destroyed with it still
   // unregister their sessions here.
   std::mutex mu;
@@ -243,16 +244,23 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
     request.body = std::move(req.body());
     request.remote_address = remote_;
     request.client_subject = client_subject_;
-    HttpResponse response;
+    answered_.store(false, std::memory_order_relaxed);
+    const bool keep_alive = req.keep_alive();
+    const unsigned version = req.version();
+    HttpResponder respond = [self = this->shared_from_this(), keep_alive, version](HttpResponse r) {
+      if (self->answered_.exchange(true)) return;
+      // Inline when the handler answers on this strand; posted otherwise.
+      asio::dispatch(self->stream_.get_executor(), [self, keep_alive, version, r = std::move(r)]() mutable {
+        self->Write(std::move(r), keep_alive && !self->stop_, version);
+      });
+    };
     try {
-      response = server_->handler(request);
+      server_->handler(std::move(request), respond);
     } catch (const std::exception& e) {
-      response = server_->ErrorResponse(500, std::string("internal error: ") + e.what());
+      respond(server_->ErrorResponse(500, std::string("internal error: ") + e.what()));
     } catch (...) {
-      response = server_->ErrorResponse(500, "internal error");
+      respond(server_->ErrorResponse(500, "internal error"));
     }
-    bool keep_alive = req.keep_alive() && !stop_;
-    Write(std::move(response), keep_alive, req.version());
   }
 
   void SendError(int status, const std::string& message) {
@@ -314,6 +322,7 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
   char scratch_[4096];
   bool in_request_ = false;
   bool stop_ = false;
+  std::atomic<bool> answered_{false};  // the current request's responder was called
 };
 
 }  // namespace
@@ -344,6 +353,13 @@ void HttpServer::Impl::Accept() {
 }
 
 Result<std::unique_ptr<HttpServer>> HttpServer::Start(HttpServerOptions options, HttpHandler handler) {
+  // An exception leaves respond uncalled; the session answers it with a 500.
+  return StartAsync(std::move(options), [handler = std::move(handler)](HttpRequest request, HttpResponder respond) {
+    respond(handler(request));
+  });
+}
+
+Result<std::unique_ptr<HttpServer>> HttpServer::StartAsync(HttpServerOptions options, AsyncHttpHandler handler) {
   auto impl = std::make_shared<Impl>();
   impl->options = std::move(options);
   impl->handler = std::move(handler);

@@ -46,6 +46,13 @@ struct HttpResponse {
 // Runs on an io thread; may be called on many threads at once. Exceptions
 // are caught and answered with a 500.
 using HttpHandler = std::function<HttpResponse(const HttpRequest&)>;
+// Sends the answer to one request; call it exactly once, from any thread.
+// The connection reads nothing more until it is called.
+using HttpResponder = std::function<void(HttpResponse)>;
+// A handler that may answer after it returns, from another thread, so a
+// request that waits (for a durable database commit, say) holds no io
+// thread meanwhile. It runs on an io thread like HttpHandler.
+using AsyncHttpHandler = std::function<void(HttpRequest, HttpResponder)>;
 // Builds the answer to requests the server refuses before any handler runs
 // (413 body too large, 431 headers too large, 400 malformed), so an API can
 // keep its own error format. `message` says what was wrong.
@@ -77,6 +84,7 @@ class HttpServer {
   // Binds, listens and starts the threads. kInvalidArgument for a bad
   // address or unusable TLS files, kConflict when the port is taken.
   static Result<std::unique_ptr<HttpServer>> Start(HttpServerOptions options, HttpHandler handler);
+  static Result<std::unique_ptr<HttpServer>> StartAsync(HttpServerOptions options, AsyncHttpHandler handler);
   ~HttpServer();  // Stop()
   HttpServer(const HttpServer&) = delete;
   HttpServer& operator=(const HttpServer&) = delete;
@@ -85,7 +93,7 @@ class HttpServer {
   bool tls() const;
   // Stops accepting, closes idle connections, lets requests being handled
   // finish and answers them with "Connection: close" (up to drain_timeout),
-  // then joins the threads. Idempotent; safe from any thread but an io one.
+  // then joins the threads; an async answer that comes later is dropped. Idempotent; safe from any thread but an io one.
   void Stop();
   // Blocks until Stop() has finished (from another thread).
   void Wait();

@@ -4,7 +4,9 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <mutex>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <thread>
 #include <vector>
 
@@ -131,6 +133,28 @@ TEST_F(CfsslGroupCommitTest, ARowThatCannotBeWrittenFailsOnlyItsOwnRequest) {
     }
   }
   EXPECT_EQ(certdb_->GetUnexpiredCertificates()->size(), good);
+}
+
+TEST_F(CfsslGroupCommitTest, StoppingTheApiAnswersEveryRequestStillWaitingForItsCommit) {
+  constexpr size_t kRequests = 16;
+  std::mutex mu;
+  std::vector<std::optional<Json>> answers(kRequests);
+  for (size_t i = 0; i < kRequests; ++i) {
+    net::HttpRequest r;
+    r.method = "POST";
+    r.target = "/api/v1/cfssl/sign";
+    r.body = Json{{"certificate_request", CsrPem("queued-" + std::to_string(i))}}.dump();
+    api_->HandleAsync(std::move(r), [&, i](net::HttpResponse response) {
+      std::lock_guard lock(mu);
+      answers[i] = Json::parse(response.body);
+    });
+  }
+  api_.reset();
+  for (const auto& answer : answers) {
+    ASSERT_TRUE(answer.has_value());
+    ExpectRecorded(*answer);
+  }
+  EXPECT_EQ(certdb_->GetUnexpiredCertificates()->size(), kRequests);
 }
 
 }  // namespace

@@ -77,6 +77,41 @@ TEST(HttpServerTest, KeepsConnectionsAlive) {
   EXPECT_EQ(remotes[0].rfind("127.0.0.1:", 0), 0u) << remotes[0];
 }
 
+TEST(HttpServerTest, AnAsyncHandlerAnswersLaterWithoutHoldingTheIoThread) {
+  HttpServerOptions o;
+  o.threads = 1;
+  std::mutex mu;
+  std::vector<std::thread> answerers;
+  std::promise<void> slow_arrived, fast_handled;
+  std::shared_future<void> fast_done = fast_handled.get_future().share();
+  auto started = HttpServer::StartAsync(o, [&](HttpRequest r, HttpResponder respond) {
+    if (r.path() == "/fast") {
+      respond(HttpResponse{200, "text/plain", "fast", {}});
+      fast_handled.set_value();
+      return;
+    }
+    // /slow is answered from another thread, once /fast has been handled on
+    // the server's only io thread (or after 10 s if that never happens).
+    std::lock_guard lock(mu);
+    answerers.emplace_back([respond, fast_done] {
+      const bool after = fast_done.wait_for(std::chrono::seconds(10)) == std::future_status::ready;
+      respond(HttpResponse{200, "text/plain", after ? "slow, after fast" : "slow, alone", {}});
+    });
+    slow_arrived.set_value();
+  });
+  ASSERT_TRUE(started.ok()) << started.status().ToString();
+  auto s = std::move(started).value();
+  auto slow = std::async(std::launch::async, [&] { return Curl({Url(*s, "/slow")}); });
+  ASSERT_EQ(slow_arrived.get_future().wait_for(std::chrono::seconds(20)), std::future_status::ready);
+  auto fast = Curl({Url(*s, "/fast")});
+  EXPECT_EQ(fast.out, "fast");
+  auto late = slow.get();
+  ASSERT_EQ(late.exit_code, 0) << late.err;
+  EXPECT_EQ(late.out, "slow, after fast");
+  s->Stop();
+  for (auto& t : answerers) t.join();
+}
+
 TEST(HttpServerTest, RefusesOversizedBodiesAndHeadersThroughTheErrorFormatter) {
   HttpServerOptions o;
   o.max_body_bytes = 1000;
