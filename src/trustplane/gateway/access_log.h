@@ -27,6 +27,8 @@ class AccessLog {
  public:
   // out: not owned; nullptr disables logging.
   explicit AccessLog(std::FILE* out) : out_(out) {}
+  // False when logging is off: callers skip filling what only the log reads.
+  bool enabled() const { return out_ != nullptr; }
   void Write(const AccessRecord& r);
 
  private:

@@ -1,14 +1,11 @@
 #include "trustplane/gateway/backend_pool.h"
 
-#include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/redirect_error.hpp>
-#include <boost/asio/use_awaitable.hpp>
 
 namespace trustplane::gateway {
 
 namespace asio = boost::asio;
 namespace beast = boost::beast;
-using tcp = asio::ip::tcp;
 
 std::vector<BackendPool::Idle>* BackendPool::Find(const HostPort& b) {
   for (Backend& e : backends_) {
@@ -34,39 +31,26 @@ BackendPool::Lease BackendPool::TakeIdle(const HostPort& backend) {
   return lease;
 }
 
-asio::awaitable<BackendPool::Lease> BackendPool::Acquire(const HostPort& backend,
-                                                         std::chrono::seconds timeout,
-                                                         beast::error_code& ec, bool fresh) {
-  if (!fresh) {
-    Lease lease = TakeIdle(backend);
-    if (lease.stream) {
-      ec = {};
-      co_return lease;
-    }
-  }
-  co_return co_await Connect(backend, timeout, ec);
-}
-
-asio::awaitable<BackendPool::Lease> BackendPool::Connect(const HostPort& backend,
-                                                         std::chrono::seconds timeout,
-                                                         beast::error_code& ec) {
+io::Task<BackendPool::Lease> BackendPool::Connect(const HostPort& backend,
+                                                  std::chrono::seconds timeout,
+                                                  beast::error_code& ec) {
   ec = {};
   Lease lease;
-  tcp::resolver resolver(io_);
+  io::Resolver resolver(io_);
   auto endpoints = co_await resolver.async_resolve(backend.host, std::to_string(backend.port),
-                                                   asio::redirect_error(asio::use_awaitable, ec));
+                                                   asio::redirect_error(io::kAwait, ec));
   if (ec) co_return lease;
-  auto stream = std::make_unique<beast::tcp_stream>(io_);
+  auto stream = std::make_unique<io::TcpStream>(io_);
   stream->expires_after(timeout);
-  co_await stream->async_connect(endpoints, asio::redirect_error(asio::use_awaitable, ec));
+  co_await stream->async_connect(endpoints, asio::redirect_error(io::kAwait, ec));
   if (ec) co_return lease;
-  stream->socket().set_option(tcp::no_delay(true), ec);
+  stream->socket().set_option(io::Tcp::no_delay(true), ec);
   ec = {};
   lease.stream = std::move(stream);
   co_return lease;
 }
 
-void BackendPool::Release(const HostPort& backend, std::unique_ptr<beast::tcp_stream> stream) {
+void BackendPool::Release(const HostPort& backend, std::unique_ptr<io::TcpStream> stream) {
   std::vector<Idle>* idle = Find(backend);
   if (idle == nullptr) {
     backends_.push_back(Backend{backend.host, backend.port, {}});

@@ -8,14 +8,8 @@
 // any response byte arrives.
 #pragma once
 
-// clang-format off
-// Boost 1.74's awaitable.hpp uses std::exchange without including <utility>.
-#include <utility>
-// clang-format on
-#include <boost/asio/awaitable.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/beast/core/error.hpp>
-#include <boost/beast/core/tcp_stream.hpp>
 #include <chrono>
 #include <cstdint>
 #include <memory>
@@ -24,6 +18,7 @@
 #include <vector>
 
 #include "trustplane/gateway/gateway_config.h"
+#include "trustplane/gateway/io_types.h"
 
 namespace trustplane::gateway {
 
@@ -34,7 +29,7 @@ class BackendPool {
       : io_(io), max_idle_per_backend_(max_idle_per_backend), max_idle_(max_idle) {}
 
   struct Lease {
-    std::unique_ptr<boost::beast::tcp_stream> stream;
+    std::unique_ptr<io::TcpStream> stream;
     bool reused = false;
   };
   // A pooled connection to backend that is still open and has not idled
@@ -42,20 +37,17 @@ class BackendPool {
   Lease TakeIdle(const HostPort& backend);
   // A new connection (resolve + connect within timeout). On failure ec is
   // set and the lease is empty.
-  boost::asio::awaitable<Lease> Connect(const HostPort& backend, std::chrono::seconds timeout,
-                                        boost::beast::error_code& ec);
-  // TakeIdle (unless fresh), else Connect.
-  boost::asio::awaitable<Lease> Acquire(const HostPort& backend, std::chrono::seconds timeout,
-                                        boost::beast::error_code& ec, bool fresh = false);
+  io::Task<Lease> Connect(const HostPort& backend, std::chrono::seconds timeout,
+                          boost::beast::error_code& ec);
   // Returns a connection whose last response was read completely and allowed
   // keep-alive.
-  void Release(const HostPort& backend, std::unique_ptr<boost::beast::tcp_stream> stream);
+  void Release(const HostPort& backend, std::unique_ptr<io::TcpStream> stream);
   // Closes every idle connection (shutdown).
   void Clear() { backends_.clear(); }
 
  private:
   struct Idle {
-    std::unique_ptr<boost::beast::tcp_stream> stream;
+    std::unique_ptr<io::TcpStream> stream;
     std::chrono::steady_clock::time_point since;
   };
   struct Backend {

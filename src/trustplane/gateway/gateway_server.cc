@@ -17,7 +17,6 @@
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/ssl.hpp>
 #include <boost/asio/steady_timer.hpp>
-#include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
@@ -33,6 +32,7 @@
 #include "trustplane/gateway/access_log.h"
 #include "trustplane/gateway/backend_pool.h"
 #include "trustplane/gateway/client_verifier.h"
+#include "trustplane/gateway/io_types.h"
 #include "trustplane/gateway/metrics.h"
 #include "trustplane/gateway/tls_context.h"
 
@@ -43,10 +43,10 @@ namespace beast = boost::beast;
 namespace http = beast::http;
 using tcp = asio::ip::tcp;
 using Clock = std::chrono::steady_clock;
+using io::kAwait;
 
 namespace {
 
-constexpr auto kAwait = asio::use_awaitable;
 constexpr int64_t kMaxResponseBodyBytes = int64_t{1} << 30;
 constexpr size_t kMaxIdleBackendConnections = 64;
 
@@ -183,26 +183,26 @@ class GatewayServer::Impl {
   using LivePtr = std::shared_ptr<const LiveConfig>;
 
   struct Session {
-    beast::tcp_stream* lowest = nullptr;
+    io::TcpStream* lowest = nullptr;
     bool idle = false;
   };
   struct Worker {
     asio::io_context io{1};
-    std::optional<tcp::acceptor> acceptor;
+    std::optional<io::Acceptor> acceptor;
     std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work;
     std::unique_ptr<BackendPool> pool;
     std::list<Session*> sessions;  // touched only on this worker's thread
     std::thread thread;
     std::atomic<bool> done{false};
   };
-  using SslStream = beast::ssl_stream<beast::tcp_stream>;
+  using SslStream = beast::ssl_stream<io::TcpStream>;
 
-  asio::awaitable<void> AcceptLoop(Worker& w);
-  asio::awaitable<void> Serve(Worker& w, tcp::socket socket);
-  asio::awaitable<void> ServeConnection(Worker& w, Session& session, SslStream& stream,
+  io::Task<void> AcceptLoop(Worker& w);
+  io::Task<void> Serve(Worker& w, io::Socket socket);
+  io::Task<void> ServeConnection(Worker& w, Session& session, SslStream& stream,
                                         LivePtr live, const std::string& remote);
   // Proxies one authorized request; returns the response for the client.
-  asio::awaitable<http::response<http::string_body>> Forward(Worker& w, const LiveConfig& live,
+  io::Task<http::response<http::string_body>> Forward(Worker& w, const LiveConfig& live,
                                                              size_t route_index,
                                                              http::request<http::string_body>& req,
                                                              beast::flat_buffer& backend_buffer,
@@ -227,8 +227,8 @@ class GatewayServer::Impl {
   void ReloadConfig(bool forced);
   void WaitForSignals();
   void ScheduleReload();
-  asio::awaitable<void> AdminLoop();
-  asio::awaitable<void> ServeAdmin(tcp::socket socket);
+  io::Task<void> AdminLoop();
+  io::Task<void> ServeAdmin(io::Socket socket);
 
   GatewayConfig config_;  // as started: listen, admin_listen and trust never change
   TrustSnapshotHolder& trust_;
@@ -247,7 +247,7 @@ class GatewayServer::Impl {
   asio::io_context control_{1};
   std::optional<asio::steady_timer> reload_timer_;
   std::optional<asio::signal_set> signals_;
-  std::optional<tcp::acceptor> admin_;  // on control_
+  std::optional<io::Acceptor> admin_;  // on control_
   GatewayMetrics metrics_;
   std::atomic<uint64_t> open_connections_{0};
 };
@@ -297,7 +297,7 @@ Status GatewayServer::Impl::Init() {
     auto w = std::make_unique<Worker>();
     w->pool =
         std::make_unique<BackendPool>(w->io, kMaxIdleBackendConnections, std::chrono::seconds(60));
-    tcp::acceptor& a = w->acceptor.emplace(w->io);
+    io::Acceptor& a = w->acceptor.emplace(w->io);
     a.open(endpoint.protocol(), ec);
     if (!ec) a.set_option(asio::socket_base::reuse_address(true), ec);
     // Every worker listens on the same port; the kernel spreads connections.
@@ -321,7 +321,7 @@ Status GatewayServer::Impl::Init() {
     if (ec || admin_resolved.empty()) {
       return Status::InvalidArgument("admin_listen: cannot resolve " + config_.admin_listen->host);
     }
-    tcp::acceptor& a = admin_.emplace(control_);
+    io::Acceptor& a = admin_.emplace(control_);
     const tcp::endpoint admin_endpoint = admin_resolved.begin()->endpoint();
     a.open(admin_endpoint.protocol(), ec);
     if (!ec) a.set_option(asio::socket_base::reuse_address(true), ec);
@@ -504,14 +504,14 @@ void GatewayServer::Impl::Drain(Worker& w) {
   w.work.reset();
 }
 
-asio::awaitable<void> GatewayServer::Impl::AcceptLoop(Worker& w) {
+io::Task<void> GatewayServer::Impl::AcceptLoop(Worker& w) {
   for (;;) {
     beast::error_code ec;
-    tcp::socket socket = co_await w.acceptor->async_accept(asio::redirect_error(kAwait, ec));
+    io::Socket socket = co_await w.acceptor->async_accept(asio::redirect_error(kAwait, ec));
     if (ec) {
       if (draining_ || ec == asio::error::operation_aborted || !w.acceptor->is_open()) co_return;
       // Out of descriptors or similar: pause instead of spinning.
-      asio::steady_timer pause(w.io, std::chrono::milliseconds(50));
+      io::Timer pause(w.io, std::chrono::milliseconds(50));
       co_await pause.async_wait(asio::redirect_error(kAwait, ec));
       continue;
     }
@@ -545,7 +545,7 @@ void GatewayServer::Impl::LogHandshakeFailure(const ConnectionTrust& conn, Clien
   metrics_.CountHandshake(false, r.status_details, false);
 }
 
-asio::awaitable<void> GatewayServer::Impl::Serve(Worker& w, tcp::socket socket) {
+io::Task<void> GatewayServer::Impl::Serve(Worker& w, io::Socket socket) {
   Session session;
   ++open_connections_;
   w.sessions.push_front(&session);
@@ -572,11 +572,11 @@ asio::awaitable<void> GatewayServer::Impl::Serve(Worker& w, tcp::socket socket) 
   --open_connections_;
 }
 
-asio::awaitable<void> GatewayServer::Impl::ServeConnection(Worker& w, Session& session,
+io::Task<void> GatewayServer::Impl::ServeConnection(Worker& w, Session& session,
                                                            SslStream& stream, LivePtr live,
                                                            const std::string& remote) {
   const auto start = Clock::now();
-  beast::tcp_stream& lowest = beast::get_lowest_layer(stream);
+  io::TcpStream& lowest = beast::get_lowest_layer(stream);
   ConnectionTrust conn;
   live->verifier->Prepare(stream.native_handle(), &conn);
 
@@ -690,9 +690,11 @@ asio::awaitable<void> GatewayServer::Impl::ServeConnection(Worker& w, Session& s
     lowest.expires_after(std::chrono::seconds(t->header));
     co_await http::async_read_header(stream, buffer, parser, asio::redirect_error(kAwait, ec));
     const auto req_start = Clock::now();
-    AccessRecord rec;
-    rec.remote_ip = remote;
-    rec.client_cert_sha256 = fingerprint;
+    AccessRecord rec;  // status and status_details feed the metrics; the rest only the log
+    if (log_.enabled()) {
+      rec.remote_ip = remote;
+      rec.client_cert_sha256 = fingerprint;
+    }
     rec.chain_verified = conn.outcome.chain_verified;
     rec.resumed = conn.resumed;
     rec.trust_generation = conn.snapshot->generation();
@@ -752,14 +754,16 @@ asio::awaitable<void> GatewayServer::Impl::ServeConnection(Worker& w, Session& s
     http::request<http::string_body> req = parser.release();
     keep_alive = req.keep_alive();
     const std::string target = Str(req.target());
-    rec.method = Str(req.method_string());
-    rec.path = target;
+    if (log_.enabled()) {
+      rec.method = Str(req.method_string());
+      rec.path = target;
+    }
     // Never let a client speak for the gateway: drop every field of a
     // configured name, whatever its case, before anything reads the request.
     for (const auto& rule : config.headers) req.erase(rule.name);
 
     const RouteDecision decision = config.routes.Authorize(target, identity);
-    if (decision.route) {
+    if (decision.route && log_.enabled()) {
       rec.route = decision.route->prefix;
       rec.backend = decision.route->backend;
     }
@@ -797,7 +801,7 @@ asio::awaitable<void> GatewayServer::Impl::ServeConnection(Worker& w, Session& s
   lowest.close();
 }
 
-asio::awaitable<http::response<http::string_body>> GatewayServer::Impl::Forward(
+io::Task<http::response<http::string_body>> GatewayServer::Impl::Forward(
     Worker& w, const LiveConfig& live, size_t route_index, http::request<http::string_body>& req,
     beast::flat_buffer& buf, std::string& failure) {
   const BackendUrl& backend = live.config.backends[route_index];
@@ -858,10 +862,10 @@ asio::awaitable<http::response<http::string_body>> GatewayServer::Impl::Forward(
                           "bad gateway: backend failed\n");
 }
 
-asio::awaitable<void> GatewayServer::Impl::AdminLoop() {
+io::Task<void> GatewayServer::Impl::AdminLoop() {
   for (;;) {
     beast::error_code ec;
-    tcp::socket socket = co_await admin_->async_accept(asio::redirect_error(kAwait, ec));
+    io::Socket socket = co_await admin_->async_accept(asio::redirect_error(kAwait, ec));
     if (ec) {
       if (draining_ || !admin_->is_open()) co_return;
       continue;
@@ -871,8 +875,8 @@ asio::awaitable<void> GatewayServer::Impl::AdminLoop() {
 }
 
 // /metrics, /healthz, /readyz; one request per connection.
-asio::awaitable<void> GatewayServer::Impl::ServeAdmin(tcp::socket socket) {
-  beast::tcp_stream stream(std::move(socket));
+io::Task<void> GatewayServer::Impl::ServeAdmin(io::Socket socket) {
+  io::TcpStream stream(std::move(socket));
   beast::flat_buffer buffer;
   http::request<http::empty_body> req;
   beast::error_code ec;
