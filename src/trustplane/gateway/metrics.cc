@@ -37,7 +37,12 @@ void GatewayMetrics::CountRequest(int status, const std::string& status_details,
                                   int64_t latency_us) {
   const double seconds = static_cast<double>(latency_us) / 1e6;
   std::lock_guard lock(mu_);
-  ++requests_[{status, status_details}];
+  const auto found = requests_.find(std::pair<int, std::string_view>(status, status_details));
+  if (found != requests_.end()) {
+    ++found->second;
+  } else {
+    requests_.emplace(std::pair<int, std::string>(status, status_details), 1);
+  }
   for (size_t i = 0; i < kLatencyBuckets.size(); ++i) {
     if (seconds <= kLatencyBuckets[i]) ++latency_buckets_[i];
   }

@@ -10,6 +10,7 @@
 #include <map>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <utility>
 
 namespace trustplane::gateway {
@@ -35,7 +36,16 @@ class GatewayMetrics {
  private:
   mutable std::mutex mu_;
   std::map<std::pair<std::string, std::string>, uint64_t> handshakes_;  // (result, reason)
-  std::map<std::pair<int, std::string>, uint64_t> requests_;            // (code, details)
+  // (code, details); looked up without building a key string per request.
+  struct RequestKeyLess {
+    using is_transparent = void;
+    template <typename A, typename B>
+    bool operator()(const A& a, const B& b) const {
+      if (a.first != b.first) return a.first < b.first;
+      return std::string_view(a.second) < std::string_view(b.second);
+    }
+  };
+  std::map<std::pair<int, std::string>, uint64_t, RequestKeyLess> requests_;
   uint64_t resumed_ = 0;
   std::array<uint64_t, kLatencyBuckets.size()> latency_buckets_{};
   uint64_t latency_count_ = 0;
