@@ -7,6 +7,7 @@
 // Boost 1.74's awaitable.hpp uses std::exchange without including <utility>.
 #include <utility>
 // clang-format on
+#include <array>
 #include <atomic>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -32,6 +33,7 @@
 #include "trustplane/gateway/access_log.h"
 #include "trustplane/gateway/backend_pool.h"
 #include "trustplane/gateway/client_verifier.h"
+#include "trustplane/gateway/http_wire.h"
 #include "trustplane/gateway/io_types.h"
 #include "trustplane/gateway/metrics.h"
 #include "trustplane/gateway/tls_context.h"
@@ -143,6 +145,15 @@ std::string ContentDigest(const std::string& yaml, const TlsSettings& tls) {
   std::string all = Sha256(yaml) + Sha256(cert) + Sha256(key);
   std::fill(key.begin(), key.end(), '\0');
   return Sha256Hex(all);
+}
+
+// Head and body in one gather write: one sendmsg to a backend, one TLS
+// record to a client (Beast's ssl_stream joins small buffers).
+template <typename Stream, typename Message>
+io::Task<void> WriteMessage(Stream& stream, const Message& message, beast::error_code& ec) {
+  const std::string head = SerializeHead(message);
+  const std::array<asio::const_buffer, 2> parts = {asio::buffer(head), asio::buffer(message.body())};
+  co_await asio::async_write(stream, parts, asio::redirect_error(kAwait, ec));
 }
 
 bool SameHostPort(const std::optional<HostPort>& a, const std::optional<HostPort>& b) {
@@ -745,7 +756,7 @@ io::Task<void> GatewayServer::Impl::ServeConnection(Worker& w, Session& session,
       rec.status = static_cast<int>(reject->result_int());
       rec.latency_us = MicrosSince(req_start);
       lowest.expires_after(std::chrono::seconds(t->header));
-      co_await http::async_write(stream, *reject, asio::redirect_error(kAwait, ec));
+      co_await WriteMessage(stream, *reject, ec);
       log_.Write(rec);
       metrics_.CountRequest(rec.status, rec.status_details, rec.latency_us);
       break;
@@ -788,7 +799,7 @@ io::Task<void> GatewayServer::Impl::ServeConnection(Worker& w, Session& session,
     res.keep_alive(keep_alive && !draining_);
     rec.status = static_cast<int>(res.result_int());
     lowest.expires_after(std::chrono::seconds(t->backend));
-    co_await http::async_write(stream, res, asio::redirect_error(kAwait, ec));
+    co_await WriteMessage(stream, res, ec);
     rec.latency_us = MicrosSince(req_start);
     log_.Write(rec);
     metrics_.CountRequest(rec.status, rec.status_details, rec.latency_us);
@@ -831,7 +842,7 @@ io::Task<http::response<http::string_body>> GatewayServer::Impl::Forward(
                               "bad gateway: cannot connect to the backend\n");
     }
     lease.stream->expires_after(timeout);
-    co_await http::async_write(*lease.stream, req, asio::redirect_error(kAwait, ec));
+    co_await WriteMessage(*lease.stream, req, ec);
     // Reused across the connection's requests (no allocation per request),
     // emptied first: bytes from another backend connection never carry over.
     buf.clear();
