@@ -198,7 +198,10 @@ class GatewayServer::Impl {
     bool idle = false;
   };
   struct Worker {
-    asio::io_context io{1};
+    // Its sockets, timers and acceptor are only ever touched on its own
+    // thread (other threads only post to it), so the reactor need not lock
+    // per operation.
+    asio::io_context io{BOOST_ASIO_CONCURRENCY_HINT_UNSAFE_IO};
     std::optional<io::Acceptor> acceptor;
     std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work;
     std::unique_ptr<BackendPool> pool;
