@@ -701,8 +701,15 @@ io::Task<void> GatewayServer::Impl::ServeConnection(Worker& w, Session& session,
     http::request_parser<http::string_body> parser;
     parser.header_limit(static_cast<uint32_t>(config.limits.max_request_header_bytes));
     parser.body_limit(static_cast<uint64_t>(config.limits.max_request_body_bytes));
-    lowest.expires_after(std::chrono::seconds(t->header));
-    co_await http::async_read_header(stream, buffer, parser, asio::redirect_error(kAwait, ec));
+    // The whole head usually came with the first bytes: parse it in place
+    // rather than through an asynchronous read that completes at once (and
+    // costs a trip through the event loop).
+    ec = {};
+    buffer.consume(parser.put(buffer.data(), ec));
+    if (ec == http::error::need_more) {
+      lowest.expires_after(std::chrono::seconds(t->header));
+      co_await http::async_read_header(stream, buffer, parser, asio::redirect_error(kAwait, ec));
+    }
     const auto req_start = Clock::now();
     AccessRecord rec;  // status and status_details feed the metrics; the rest only the log
     if (log_.enabled()) {
