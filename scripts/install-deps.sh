@@ -6,7 +6,7 @@ set -euo pipefail
 packages=(
   build-essential cmake ninja-build ccache pkg-config git
   openssl libssl-dev libyaml-cpp-dev nlohmann-json3-dev libcli11-dev libspdlog-dev
-  libboost-dev libboost-system-dev libcurl4-openssl-dev libsqlite3-dev libpq-dev
+  libboost-dev libboost-system-dev libcurl4-openssl-dev libsqlite3-dev libpq-dev libjemalloc-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   curl procps python3-yaml postgresql
   softhsm2 opensc libengine-pkcs11-openssl libp11-kit-dev golang-cfssl nginx
