@@ -86,9 +86,13 @@ Result<EvpMdPtr> FetchSignatureDigest(const EVP_PKEY* key) {
   return md;
 }
 
+X509Ptr NativeCopy(const x509::Certificate& cert) {
+  const auto* p = reinterpret_cast<const unsigned char*>(cert.der().data());
+  return X509Ptr(d2i_X509(nullptr, &p, static_cast<long>(cert.der().size())));
+}
+
 Result<NativeIssuer> NativeIssuer::Load(const x509::Certificate& ca, const PrivateKey& key) {
-  const auto* p = reinterpret_cast<const unsigned char*>(ca.der().data());
-  X509Ptr cert(d2i_X509(nullptr, &p, static_cast<long>(ca.der().size())));
+  X509Ptr cert = NativeCopy(ca);
   if (!cert) return Status::Internal(OpenSslError("cannot decode the CA certificate"));
   if (EVP_PKEY_eq(X509_get0_pubkey(cert.get()), NativeKey::Of(key)) != 1) {
     ERR_clear_error();

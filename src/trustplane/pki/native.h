@@ -46,6 +46,9 @@ class NativeCsr {
   static X509_EXTENSION* SanExtension(const Csr& csr);
 };
 
+// OpenSSL's own copy of cert, decoded from its DER; null when that fails.
+X509Ptr NativeCopy(const x509::Certificate& cert);
+
 // "what: OpenSSL's reason"; clears OpenSSL's error queue.
 std::string OpenSslError(std::string_view what);
 

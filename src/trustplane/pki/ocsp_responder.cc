@@ -287,8 +287,7 @@ Result<OcspResponder> OcspResponder::Create(const x509::Certificate& ca, const x
                                      " lacks extendedKeyUsage OCSPSigning (RFC 6960 4.2.2.2)");
     }
   }
-  const auto* p = reinterpret_cast<const unsigned char*>(ca.der().data());
-  X509Ptr ca_cert(d2i_X509(nullptr, &p, static_cast<long>(ca.der().size())));
+  X509Ptr ca_cert = NativeCopy(ca);
   if (!ca_cert) return Status::Internal(OpenSslError("cannot decode the CA certificate"));
   auto signer = NativeIssuer::Load(responder, responder_key);
   if (!signer.ok()) {
@@ -362,8 +361,7 @@ Result<std::string> OcspResponder::SignStatement(const x509::Certificate& cert,
     return Status::InvalidArgument("issuer hash '" + statement.issuer_hash +
                                    "' is not MD5, SHA1, SHA256, SHA384 or SHA512");
   }
-  const auto* p = reinterpret_cast<const unsigned char*>(cert.der().data());
-  X509Ptr x(d2i_X509(nullptr, &p, static_cast<long>(cert.der().size())));
+  X509Ptr x = NativeCopy(cert);
   if (!x || X509_check_issued(state_->ca.get(), x.get()) != X509_V_OK ||
       X509_verify(x.get(), X509_get0_pubkey(state_->ca.get())) != 1) {
     ERR_clear_error();
