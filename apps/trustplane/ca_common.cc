@@ -28,7 +28,8 @@ Result<CaMaterial> LoadCa(const std::string& ca_path, const std::string& key_pat
   TP_ASSIGN_OR_RETURN(auto bundle, x509::ReadBundleFile(ca_path));
   const char* passphrase = std::getenv("CFSSL_CA_PK_PASSWORD");
   TP_ASSIGN_OR_RETURN(auto key, pki::PrivateKey::Load(key_path, passphrase ? passphrase : ""));
-  return CaMaterial{bundle.certificates.front(), std::move(key)};
+  std::vector<x509::Certificate> chain(bundle.certificates.begin() + 1, bundle.certificates.end());
+  return CaMaterial{bundle.certificates.front(), std::move(key), std::move(chain)};
 }
 
 Result<OpenedCertDb> OpenCertDb(const std::string& db_config_path, const std::string& db_url) {

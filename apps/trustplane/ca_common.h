@@ -4,6 +4,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "trustplane/base/status.h"
 #include "trustplane/pki/certdb.h"
@@ -21,9 +22,11 @@ Status WritePublic(const std::string& path, const std::string& content);
 struct CaMaterial {
   x509::Certificate cert;
   pki::PrivateKey key;
+  std::vector<x509::Certificate> chain;  // the file's certificates after the first
 };
-// The first certificate of `ca_path` and the key of `key_path` (encrypted
-// keys: cfssl's CFSSL_CA_PK_PASSWORD). Both paths are required together.
+// The first certificate of `ca_path` (and any after it, the CAs above it)
+// and the key of `key_path` (encrypted keys: cfssl's CFSSL_CA_PK_PASSWORD).
+// Both paths are required together.
 Result<CaMaterial> LoadCa(const std::string& ca_path, const std::string& key_path);
 
 // The certdb named by cfssl's -db-config file or a --db URL (postgres://...,

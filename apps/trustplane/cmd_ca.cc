@@ -52,7 +52,7 @@ Result<pki::SigningConfig> LoadConfig(const Opts& o) {
 
 Result<pki::Signer> LoadSigner(const Opts& o, pki::SigningConfig config) {
   TP_ASSIGN_OR_RETURN(CaMaterial ca, LoadCa(o.ca, o.ca_key));
-  return pki::Signer::Create(ca.cert, ca.key, std::move(config));
+  return pki::Signer::Create(ca.cert, ca.key, std::move(config), ca.chain);
 }
 
 // Signs and, when a certdb is configured, records the certificate and its

@@ -48,7 +48,7 @@ Status Serve(const ServeOpts& o) {
   std::optional<CaMaterial> ca;
   if (!o.ca.empty() || !o.ca_key.empty()) {
     TP_ASSIGN_OR_RETURN(ca, LoadCa(o.ca, o.ca_key));
-    TP_ASSIGN_OR_RETURN(auto signer, pki::Signer::Create(ca->cert, ca->key, std::move(config)));
+    TP_ASSIGN_OR_RETURN(auto signer, pki::Signer::Create(ca->cert, ca->key, std::move(config), ca->chain));
     options.signer = std::move(signer);
     options.ca_key = ca->key;
   } else {

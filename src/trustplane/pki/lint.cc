@@ -107,10 +107,17 @@ Status LintIssuance(const IssuancePlan& p) {
       }
     }
   }
-  if (p.issuer && p.issuer->name_constraints) {
+  if (p.issuer) {
     const std::string cn = p.is_ca ? "" : CommonNameAsDns(p.common_name);
-    if (std::string v = NameConstraintViolation(*p.issuer->name_constraints, p.sans, cn); !v.empty()) {
-      return Refuse("name-constraints-violated", v + " of the CA certificate " + p.issuer->subject);
+    if (p.issuer->name_constraints) {
+      if (std::string v = NameConstraintViolation(*p.issuer->name_constraints, p.sans, cn); !v.empty()) {
+        return Refuse("name-constraints-violated", v + " of the CA certificate " + p.issuer->subject);
+      }
+    }
+    for (const auto& [subject, constraints] : p.issuer->ancestor_name_constraints) {
+      if (std::string v = NameConstraintViolation(constraints, p.sans, cn); !v.empty()) {
+        return Refuse("name-constraints-violated", v + " of the CA certificate " + subject + " above the issuer");
+      }
     }
   }
   if (p.not_after <= p.not_before) {

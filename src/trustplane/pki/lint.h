@@ -19,7 +19,9 @@
 //   name-constraints-on-leaf   nameConstraints on a certificate that is not
 //                            a CA (4.2.1.10: only CA certificates carry them)
 //   name-constraints-violated  a SAN, or a leaf's subject CN that looks like
-//                            a DNS name, outside the issuer's nameConstraints
+//                            a DNS name, outside the nameConstraints of the
+//                            issuer or of a CA above it (4.2.1.10: they bind
+//                            the whole path below them)
 // Rules on the issuer itself (LintIssuer):
 //   issuer-not-ca            the issuing certificate is not CA:TRUE
 //   issuer-without-keycertsign  its keyUsage lacks keyCertSign
@@ -27,6 +29,8 @@
 
 #include <optional>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "trustplane/base/status.h"
 #include "trustplane/base/time.h"
@@ -42,6 +46,8 @@ struct IssuerFacts {
   UnixSeconds not_after = 0;
   std::optional<int> path_len;
   std::optional<NameConstraints> name_constraints;  // the DNS, IP, email and URI ones
+  // (subject, nameConstraints) of each CA above the issuer that has them.
+  std::vector<std::pair<std::string, NameConstraints>> ancestor_name_constraints;
 };
 
 // Everything the lint looks at in a certificate about to be signed.

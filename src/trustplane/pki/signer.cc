@@ -312,7 +312,8 @@ std::string SignedCertificate::ToPem() const { return PemEncode("CERTIFICATE", d
 std::string SignedCertificate::serial_hex() const { return SerialHex(serial); }
 std::string SignedCertificate::serial_decimal() const { return SerialDecimal(serial); }
 
-Result<Signer> Signer::Create(const x509::Certificate& ca, const PrivateKey& ca_key, SigningConfig config) {
+Result<Signer> Signer::Create(const x509::Certificate& ca, const PrivateKey& ca_key, SigningConfig config,
+                              const std::vector<x509::Certificate>& chain) {
   TP_RETURN_IF_ERROR(LintIssuer(ca));
   TP_ASSIGN_OR_RETURN(NativeIssuer native, NativeIssuer::Load(ca, ca_key));
   auto s = std::make_shared<State>(ca, std::move(native), std::move(config));
@@ -333,7 +334,18 @@ Result<Signer> Signer::Create(const x509::Certificate& ca, const PrivateKey& ca_
     }
   }
   s->issuer.facts = IssuerFacts{ca.subject(), ca.not_after(), ca.basic_constraints().path_len,
-                                ReadNameConstraints(s->native.cert.get())};
+                                ReadNameConstraints(s->native.cert.get()), {}};
+  X509* below = s->native.cert.get();
+  std::vector<X509Ptr> above;  // keeps `below` alive
+  for (const x509::Certificate& c : chain) {
+    X509Ptr up = NativeCopy(c);
+    if (!up || X509_check_issued(up.get(), below) != X509_V_OK) break;
+    if (auto constraints = ReadNameConstraints(up.get())) {
+      s->issuer.facts->ancestor_name_constraints.emplace_back(c.subject(), std::move(*constraints));
+    }
+    below = above.emplace_back(std::move(up)).get();
+  }
+  ERR_clear_error();
   s->issuer.key_id_hex = HexEncode(key_id);
   TP_ASSIGN_OR_RETURN(s->profiles[""], Prepare("default", s->config.default_profile, key_id));
   for (const auto& [name, profile] : s->config.profiles) {

@@ -61,8 +61,12 @@ class Signer {
   // kPolicy "lint issuer-not-ca" / "lint issuer-without-keycertsign" for a CA
   // certificate that cannot issue; kInvalidArgument when ca_key does not
   // belong to ca ("the CA key does not belong to the CA certificate ...").
+  // chain: the certificates above ca (its issuer first), as a CA file holds
+  // them after the CA; the nameConstraints of those that do chain up from ca
+  // bound what is issued too. A certificate that does not issue the one
+  // before it ends the chain there.
   static Result<Signer> Create(const x509::Certificate& ca, const PrivateKey& ca_key,
-                               SigningConfig config);
+                               SigningConfig config, const std::vector<x509::Certificate>& chain = {});
 
   // kNotFound for an unknown profile; kPolicy for the lint (see lint.h), a
   // name the profile's name_whitelist does not match as a whole, a CSR asking

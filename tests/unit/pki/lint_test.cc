@@ -243,6 +243,21 @@ TEST(LintIssuerTest, IssuerWithoutKeyCertSign) {
   EXPECT_EQ(s.message().rfind("lint issuer-without-keycertsign: ", 0), 0u) << s.message();
 }
 
+TEST(LintIssuanceTest, NameConstraintsOfCasAboveTheIssuerBindToo) {
+  NameConstraints root_nc;
+  root_nc.permitted.dns = {"example.com"};
+  IssuancePlan plan = GoodLeaf();
+  plan.sans = ClassifyHosts({"svc.example.com"});
+  plan.issuer->ancestor_name_constraints.emplace_back("CN=Constrained Root", root_nc);
+  EXPECT_TRUE(LintIssuance(plan).ok()) << LintIssuance(plan).ToString();
+
+  plan.sans = ClassifyHosts({"svc.example.net"});
+  ExpectRefused(plan, "name-constraints-violated");
+  EXPECT_NE(LintIssuance(plan).message().find("of the CA certificate CN=Constrained Root above the issuer"),
+            std::string::npos)
+      << LintIssuance(plan).message();
+}
+
 TEST(LintIssuanceTest, NameConstraintsStayOnCasAndBoundWhatIsBelowThem) {
   IssuancePlan leaf = GoodLeaf();
   leaf.has_name_constraints = true;

@@ -367,6 +367,53 @@ TEST_F(SignerTest, IssuesAnIntermediateUnderACaProfile) {
              ErrorCode::kPolicy, "lint issuer-pathlen");
 }
 
+TEST_F(SignerTest, NameConstraintsOfACaAboveTheIssuerBoundWhatItIssues) {
+  CaSettings constrained;
+  constrained.path_len = 1;
+  NameConstraints nc;
+  nc.permitted.dns = {"example.com"};
+  constrained.name_constraints = nc;
+  const Ca root = MakeCa("Constrained Root", constrained);
+  const PrivateKey inter_key = NewKey();
+  SignOptions ca_profile;
+  ca_profile.profile = "intermediate";
+  auto inter = MakeSigner(root).Sign(MakeCsr("Unconstrained Issuing CA", {}, inter_key, /*ca=*/true), ca_profile);
+  ASSERT_TRUE(inter.ok()) << inter.status().ToString();
+  const x509::Certificate inter_cert = Parse(*inter);
+  const PrivateKey leaf_key = NewKey();
+  const Csr outside = MakeCsr("svc.example.net", {"svc.example.net"}, leaf_key);
+  TempDir dir;
+
+  // Given the chain (as a CA file holding the intermediate and then the
+  // root), the intermediate refuses a name its root does not permit.
+  auto chained = Signer::Create(inter_cert, inter_key, Config(), {root.cert});
+  ASSERT_TRUE(chained.ok()) << chained.status().ToString();
+  ExpectCode(chained->Sign(outside), ErrorCode::kPolicy,
+             "'svc.example.net' is outside permitted dns [example.com] of the CA certificate CN=Constrained Root "
+             "above the issuer");
+  auto inside = chained->Sign(MakeCsr("svc.example.com", {"svc.example.com"}, leaf_key));
+  ASSERT_TRUE(inside.ok()) << inside.status().ToString();
+  EXPECT_NE(OpensslVerify(dir, root.cert, {inter_cert}, inside->ToPem(), "sslserver").find(": OK"),
+            std::string::npos);
+
+  // Without it, the certificate is issued, and no verifier would accept it.
+  auto unchained = MakeSigner(Ca{inter_key, inter_cert}).Sign(outside);
+  ASSERT_TRUE(unchained.ok()) << unchained.status().ToString();
+  WriteFile(dir.Join("inter.pem"), inter_cert.ToPem());
+  WriteFile(dir.Join("outside.pem"), unchained->ToPem());
+  const auto verdict = testing::RunProcess({"openssl", "verify", "-CAfile", dir.Join("root.pem"), "-untrusted",
+                                            dir.Join("inter.pem"), dir.Join("outside.pem")});
+  EXPECT_NE(verdict.exit_code, 0) << verdict.out;
+  EXPECT_NE((verdict.out + verdict.err).find("permitted subtree violation"), std::string::npos)
+      << verdict.out << verdict.err;
+
+  // A certificate that did not issue the intermediate adds no constraints.
+  const Ca stranger = MakeCa("Constrained Stranger", constrained);
+  auto unrelated = Signer::Create(inter_cert, inter_key, Config(), {stranger.cert});
+  ASSERT_TRUE(unrelated.ok()) << unrelated.status().ToString();
+  EXPECT_TRUE(unrelated->Sign(outside).ok());
+}
+
 TEST_F(SignerTest, UnknownProfileIsNotFound) {
   const Signer signer = MakeSigner(*ca_);
   SignOptions options;
