@@ -33,7 +33,7 @@
 #include "trustplane/gateway/access_log.h"
 #include "trustplane/gateway/backend_pool.h"
 #include "trustplane/gateway/client_verifier.h"
-#include "trustplane/gateway/http_wire.h"
+#include "trustplane/net/http_wire.h"
 #include "trustplane/gateway/io_types.h"
 #include "trustplane/gateway/metrics.h"
 #include "trustplane/gateway/tls_context.h"
@@ -151,7 +151,7 @@ std::string ContentDigest(const std::string& yaml, const TlsSettings& tls) {
 // record to a client (Beast's ssl_stream joins small buffers).
 template <typename Stream, typename Message>
 io::Task<void> WriteMessage(Stream& stream, const Message& message, beast::error_code& ec) {
-  const std::string head = SerializeHead(message);
+  const std::string head = net::SerializeHead(message);
   const std::array<asio::const_buffer, 2> parts = {asio::buffer(head), asio::buffer(message.body())};
   co_await asio::async_write(stream, parts, asio::redirect_error(kAwait, ec));
 }

@@ -1,12 +1,12 @@
 // The message heads the proxy writes: exact bytes for the common cases, and
 // what Beast's own parser reads back from head + body.
-#include "trustplane/gateway/http_wire.h"
+#include "trustplane/net/http_wire.h"
 
 #include <gtest/gtest.h>
 
 #include <boost/beast/http/parser.hpp>
 
-namespace trustplane::gateway {
+namespace trustplane::net {
 namespace {
 
 namespace http = boost::beast::http;
@@ -64,4 +64,4 @@ TEST(HttpWireTest, BeastsParserReadsBackWhatWasSerialized) {
 }
 
 }  // namespace
-}  // namespace trustplane::gateway
+}  // namespace trustplane::net

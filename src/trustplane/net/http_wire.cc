@@ -1,9 +1,9 @@
-#include "trustplane/gateway/http_wire.h"
+#include "trustplane/net/http_wire.h"
 
 #include <boost/beast/http/status.hpp>
 #include <string_view>
 
-namespace trustplane::gateway {
+namespace trustplane::net {
 
 namespace http = boost::beast::http;
 
@@ -67,4 +67,4 @@ std::string SerializeHead(const http::response<http::string_body>& res) {
   return out;
 }
 
-}  // namespace trustplane::gateway
+}  // namespace trustplane::net
