@@ -7,12 +7,14 @@
 #include <openssl/x509.h>
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/ssl.hpp>
 #include <boost/asio/strand.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
@@ -24,12 +26,20 @@
 #include <thread>
 #include <unordered_map>
 
+#include "trustplane/net/http_wire.h"
+
 namespace trustplane::net {
 
 namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace http = beast::http;
 using tcp = asio::ip::tcp;
+// Each connection runs on its own strand of the shared io_context; the
+// concrete strand type (rather than any_io_executor) spares every operation
+// the type-erased executor copies.
+using Strand = asio::strand<asio::io_context::executor_type>;
+using TcpStream = beast::basic_stream<tcp, Strand>;
+using TlsStream = beast::ssl_stream<TcpStream>;
 
 std::string_view HttpRequest::path() const {
   std::string_view t = target;
@@ -162,7 +172,7 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
   }
 
  private:
-  static constexpr bool kTls = !std::is_same_v<Stream, beast::tcp_stream>;
+  static constexpr bool kTls = std::is_same_v<Stream, TlsStream>;
 
   auto& Lowest() { return beast::get_lowest_layer(stream_); }
 
@@ -213,6 +223,15 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
   }
 
   void ReadBody() {
+    // What came with the head (usually the whole body) is parsed in place,
+    // not through an asynchronous read that would complete at once.
+    if (buffer_.size() > 0 && !parser_->is_done()) {
+      beast::error_code ec;
+      parser_->eager(true);
+      buffer_.consume(parser_->put(buffer_.data(), ec));
+      if (ec && ec != http::error::need_more) return OnReadError(ec);
+    }
+    if (parser_->is_done()) return Handle();
     Lowest().expires_after(server_->options.io_timeout);
     http::async_read(stream_, buffer_, *parser_, [self = this->shared_from_this()](beast::error_code ec, size_t) {
       if (ec) return self->OnReadError(ec);
@@ -278,8 +297,10 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
     res_.body() = std::move(r.body);
     res_.keep_alive(keep_alive);
     res_.prepare_payload();
+    head_ = SerializeHead(res_);
+    const std::array<asio::const_buffer, 2> parts = {asio::buffer(head_), asio::buffer(res_.body())};
     Lowest().expires_after(server_->options.io_timeout);
-    http::async_write(stream_, res_, [self = this->shared_from_this()](beast::error_code ec, size_t) {
+    asio::async_write(stream_, parts, [self = this->shared_from_this()](beast::error_code ec, size_t) {
       if (ec || !self->res_.keep_alive()) return self->Close();
       self->ReadHeader();
     });
@@ -319,6 +340,7 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
   std::optional<http::request_parser<http::string_body>> parser_;
   std::optional<http::response<http::empty_body>> continue_;
   http::response<http::string_body> res_;
+  std::string head_;  // res_'s start line and fields while they are written
   char scratch_[4096];
   bool in_request_ = false;
   bool stop_ = false;
@@ -328,7 +350,8 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
 }  // namespace
 
 void HttpServer::Impl::Accept() {
-  acceptor.async_accept(asio::make_strand(ioc), [this](beast::error_code ec, tcp::socket socket) {
+  using Socket = tcp::socket::rebind_executor<Strand>::other;
+  acceptor.async_accept(asio::make_strand(ioc), [this](beast::error_code ec, Socket socket) {
     if (ec == asio::error::operation_aborted || !acceptor.is_open()) return;
     if (!ec) {
       beast::error_code rec;
@@ -339,11 +362,11 @@ void HttpServer::Impl::Accept() {
       std::string remote = rec ? "" : ep.address().to_string() + ":" + std::to_string(ep.port());
       std::shared_ptr<SessionBase> session;
       if (tls) {
-        auto s = std::make_shared<Session<beast::ssl_stream<beast::tcp_stream>>>(
-            this, beast::ssl_stream<beast::tcp_stream>(std::move(socket), *tls), std::move(remote));
+        auto s = std::make_shared<Session<TlsStream>>(this, TlsStream(std::move(socket), *tls),
+                                                      std::move(remote));
         if (Register(s)) s->Start();
       } else {
-        auto s = std::make_shared<Session<beast::tcp_stream>>(this, beast::tcp_stream(std::move(socket)),
+        auto s = std::make_shared<Session<TcpStream>>(this, TcpStream(std::move(socket)),
                                                               std::move(remote));
         if (Register(s)) s->Start();
       }
