@@ -45,8 +45,6 @@ io::Task<BackendPool::Lease> BackendPool::Connect(const HostPort& backend,
   co_await stream->async_connect(endpoints, asio::redirect_error(io::kAwait, ec));
   if (ec) co_return lease;
   stream->socket().set_option(io::Tcp::no_delay(true), ec);
-  // Synchronous writes report would_block instead of waiting (see SendRequest).
-  if (!ec) stream->socket().non_blocking(true, ec);
   ec = {};
   lease.stream = std::move(stream);
   co_return lease;

@@ -35,8 +35,8 @@ class BackendPool {
   // A pooled connection to backend that is still open and has not idled
   // past max_idle; an empty lease when there is none.
   Lease TakeIdle(const HostPort& backend);
-  // A new connection (resolve + connect within timeout), its socket in
-  // non-blocking mode. On failure ec is set and the lease is empty.
+  // A new connection (resolve + connect within timeout). On failure ec is
+  // set and the lease is empty.
   io::Task<Lease> Connect(const HostPort& backend, std::chrono::seconds timeout,
                           boost::beast::error_code& ec);
   // Returns a connection whose last response was read completely and allowed

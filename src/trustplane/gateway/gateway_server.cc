@@ -156,24 +156,6 @@ io::Task<void> WriteMessage(Stream& stream, const Message& message, beast::error
   co_await asio::async_write(stream, parts, asio::redirect_error(kAwait, ec));
 }
 
-// A request to a backend: sent at once when the socket takes it whole (a
-// request nearly always fits its buffer), which spares an asynchronous
-// write and its timer; the rest, if any, asynchronously under the timeout.
-io::Task<void> SendRequest(io::TcpStream& stream, const http::request<http::string_body>& req,
-                           beast::error_code& ec) {
-  const std::string head = net::SerializeHead(req);
-  const std::array<asio::const_buffer, 2> parts = {asio::buffer(head), asio::buffer(req.body())};
-  size_t sent = stream.socket().write_some(parts, ec);  // non-blocking: see BackendPool::Connect
-  if (ec == asio::error::would_block) {
-    ec = {};
-    sent = 0;
-  }
-  if (ec || sent == head.size() + req.body().size()) co_return;
-  beast::buffers_suffix<std::array<asio::const_buffer, 2>> rest(parts);
-  rest.consume(sent);
-  co_await asio::async_write(stream, rest, asio::redirect_error(kAwait, ec));
-}
-
 bool SameHostPort(const std::optional<HostPort>& a, const std::optional<HostPort>& b) {
   if (a.has_value() != b.has_value()) return false;
   return !a || (a->host == b->host && a->port == b->port);
@@ -870,7 +852,7 @@ io::Task<http::response<http::string_body>> GatewayServer::Impl::Forward(
                               "bad gateway: cannot connect to the backend\n");
     }
     lease.stream->expires_after(timeout);
-    co_await SendRequest(*lease.stream, req, ec);
+    co_await WriteMessage(*lease.stream, req, ec);
     // Reused across the connection's requests (no allocation per request),
     // emptied first: bytes from another backend connection never carry over.
     buf.clear();
