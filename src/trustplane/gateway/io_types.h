@@ -26,9 +26,8 @@ using Tcp = boost::asio::ip::tcp;
 using Socket = boost::asio::basic_stream_socket<Tcp, Executor>;
 using Acceptor = boost::asio::basic_socket_acceptor<Tcp, Executor>;
 using Resolver = Tcp::resolver::rebind_executor<Executor>::other;
-using Timer = boost::asio::basic_waitable_timer<std::chrono::steady_clock,
-                                                boost::asio::wait_traits<std::chrono::steady_clock>,
-                                                Executor>;
+using Timer = boost::asio::basic_waitable_timer<
+    std::chrono::steady_clock, boost::asio::wait_traits<std::chrono::steady_clock>, Executor>;
 // A TCP stream with Beast's per-operation timeouts.
 using TcpStream = boost::beast::basic_stream<Tcp, Executor>;
 template <typename T>
