@@ -148,6 +148,13 @@ RevocationChecker::Options Quiet(FakeNet* net = nullptr) {
   return o;
 }
 
+// A checker that reads only the CRL file at `path`.
+std::shared_ptr<RevocationChecker> CrlFileChecker(const std::string& path) {
+  RevocationSettings s;
+  s.crls = {path};
+  return RevocationChecker::Create(s, Quiet());
+}
+
 TEST(RevocationChecker, NoSourceMeansNoChecker) {
   EXPECT_EQ(RevocationChecker::Create(RevocationSettings{}, Quiet()), nullptr);
 }
@@ -156,9 +163,7 @@ TEST(RevocationChecker, CrlFileRevokesListedSerialsAndPassesOthers) {
   Pki p;
   TempDir dir;
   WriteFile(dir.Join("inter.crl"), MakeCrl(p.inter, p.inter, {&p.alice}, 86400));
-  RevocationSettings s;
-  s.crls = {dir.Join("inter.crl")};
-  auto checker = RevocationChecker::Create(s, Quiet());
+  auto checker = CrlFileChecker(dir.Join("inter.crl"));
   ASSERT_NE(checker, nullptr);
 
   RevocationResult alice = checker->Check(p.Chain(p.alice), NowUnix());
@@ -182,9 +187,7 @@ TEST(RevocationChecker, IntermediateRevokedByTheRootsCrl) {
   Pki p;
   TempDir dir;
   WriteFile(dir.Join("root.crl"), MakeCrl(p.root, p.root, {&p.inter}, 86400));
-  RevocationSettings s;
-  s.crls = {dir.Join("root.crl")};
-  auto checker = RevocationChecker::Create(s, Quiet());
+  auto checker = CrlFileChecker(dir.Join("root.crl"));
   RevocationResult r = checker->Check(p.Chain(p.alice), NowUnix());
   EXPECT_EQ(r.status, RevocationStatus::kRevoked);
   EXPECT_NE(r.detail.find("rev issuing"), std::string::npos) << r.detail;
@@ -195,9 +198,7 @@ TEST(RevocationChecker, CrlOfAnotherIssuerDoesNotApply) {
   TempDir dir;
   // Another CA "revokes" alice's serial: it has no say over her issuer's certificates.
   WriteFile(dir.Join("other.crl"), MakeCrl(p.other_root, p.other_root, {&p.alice}, 86400));
-  RevocationSettings s;
-  s.crls = {dir.Join("other.crl")};
-  auto checker = RevocationChecker::Create(s, Quiet());
+  auto checker = CrlFileChecker(dir.Join("other.crl"));
   EXPECT_EQ(checker->Check(p.Chain(p.alice), NowUnix()).status, RevocationStatus::kNotChecked);
 }
 
@@ -206,9 +207,7 @@ TEST(RevocationChecker, ForgedCrlInTheIssuersNameIsUnavailableNotGood) {
   TempDir dir;
   // Names alice's issuer but is signed by another key.
   WriteFile(dir.Join("forged.crl"), MakeCrl(p.inter, p.other_root, {}, 86400));
-  RevocationSettings s;
-  s.crls = {dir.Join("forged.crl")};
-  auto checker = RevocationChecker::Create(s, Quiet());
+  auto checker = CrlFileChecker(dir.Join("forged.crl"));
   RevocationResult r = checker->Check(p.Chain(p.alice), NowUnix());
   EXPECT_EQ(r.status, RevocationStatus::kUnknown);
   EXPECT_NE(r.detail.find("not signed by"), std::string::npos) << r.detail;
@@ -218,9 +217,7 @@ TEST(RevocationChecker, ExpiredCrlIsUnavailable) {
   Pki p;
   TempDir dir;
   WriteFile(dir.Join("old.crl"), MakeCrl(p.inter, p.inter, {}, -60));
-  RevocationSettings s;
-  s.crls = {dir.Join("old.crl")};
-  auto checker = RevocationChecker::Create(s, Quiet());
+  auto checker = CrlFileChecker(dir.Join("old.crl"));
   RevocationResult r = checker->Check(p.Chain(p.alice), NowUnix());
   EXPECT_EQ(r.status, RevocationStatus::kUnknown);
   EXPECT_NE(r.detail.find("nextUpdate"), std::string::npos) << r.detail;
@@ -229,9 +226,7 @@ TEST(RevocationChecker, ExpiredCrlIsUnavailable) {
 TEST(RevocationChecker, UnreadableSourceIsUnknownAndALaterFailureKeepsTheLastCrl) {
   Pki p;
   TempDir dir;
-  RevocationSettings s;
-  s.crls = {dir.Join("inter.crl")};
-  auto checker = RevocationChecker::Create(s, Quiet());
+  auto checker = CrlFileChecker(dir.Join("inter.crl"));
   // Never read: it might be the CRL of alice's issuer.
   EXPECT_EQ(checker->Check(p.Chain(p.alice), NowUnix()).status, RevocationStatus::kUnknown);
 
@@ -268,9 +263,7 @@ TEST(RevocationChecker, VersionMovesWithNewCrlsAndRevokedOcspAnswers) {
   Pki p;
   TempDir dir;
   WriteFile(dir.Join("inter.crl"), MakeCrl(p.inter, p.inter, {}, 86400));
-  RevocationSettings crl_settings;
-  crl_settings.crls = {dir.Join("inter.crl")};
-  auto crls = RevocationChecker::Create(crl_settings, Quiet());
+  auto crls = CrlFileChecker(dir.Join("inter.crl"));
   const uint64_t before = crls->version();
   EXPECT_EQ(crls->Check(p.Chain(p.alice), NowUnix()).status, RevocationStatus::kGood);
   EXPECT_EQ(crls->version(), before);
