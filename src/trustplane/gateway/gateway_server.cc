@@ -33,10 +33,10 @@
 #include "trustplane/gateway/access_log.h"
 #include "trustplane/gateway/backend_pool.h"
 #include "trustplane/gateway/client_verifier.h"
-#include "trustplane/net/http_wire.h"
 #include "trustplane/gateway/io_types.h"
 #include "trustplane/gateway/metrics.h"
 #include "trustplane/gateway/tls_context.h"
+#include "trustplane/net/http_wire.h"
 
 namespace trustplane::gateway {
 
@@ -213,13 +213,13 @@ class GatewayServer::Impl {
 
   io::Task<void> AcceptLoop(Worker& w);
   io::Task<void> Serve(Worker& w, io::Socket socket);
-  io::Task<void> ServeConnection(Worker& w, Session& session, SslStream& stream,
-                                        LivePtr live, const std::string& remote);
+  io::Task<void> ServeConnection(Worker& w, Session& session, SslStream& stream, LivePtr live,
+                                 const std::string& remote);
   // Proxies one authorized request; returns the response for the client.
   io::Task<http::response<http::string_body>> Forward(Worker& w, const LiveConfig& live,
-                                                             size_t route_index,
-                                                             http::request<http::string_body>& req,
-                                                             beast::flat_buffer& backend_buffer,
+                                                      size_t route_index,
+                                                      http::request<http::string_body>& req,
+                                                      beast::flat_buffer& backend_buffer,
                                                              std::string& failure);
   void LogHandshakeFailure(const ConnectionTrust& conn, ClientValidation mode,
                            const std::string& remote, const std::string& error,
@@ -587,8 +587,8 @@ io::Task<void> GatewayServer::Impl::Serve(Worker& w, io::Socket socket) {
 }
 
 io::Task<void> GatewayServer::Impl::ServeConnection(Worker& w, Session& session,
-                                                           SslStream& stream, LivePtr live,
-                                                           const std::string& remote) {
+                                                    SslStream& stream, LivePtr live,
+                                                    const std::string& remote) {
   const auto start = Clock::now();
   io::TcpStream& lowest = beast::get_lowest_layer(stream);
   ConnectionTrust conn;

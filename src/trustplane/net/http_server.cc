@@ -366,8 +366,7 @@ void HttpServer::Impl::Accept() {
                                                       std::move(remote));
         if (Register(s)) s->Start();
       } else {
-        auto s = std::make_shared<Session<TcpStream>>(this, TcpStream(std::move(socket)),
-                                                              std::move(remote));
+        auto s = std::make_shared<Session<TcpStream>>(this, TcpStream(std::move(socket)), std::move(remote));
         if (Register(s)) s->Start();
       }
     }
