@@ -148,6 +148,14 @@ RevocationChecker::Options Quiet(FakeNet* net = nullptr) {
   return o;
 }
 
+// A checker that asks only the OCSP responder at `url`, through `net`.
+std::shared_ptr<RevocationChecker> OcspChecker(const std::string& url, FakeNet& net) {
+  RevocationSettings s;
+  s.ocsp = true;
+  s.ocsp_responder = url;
+  return RevocationChecker::Create(s, Quiet(&net));
+}
+
 // A checker that reads only the CRL file at `path`.
 std::shared_ptr<RevocationChecker> CrlFileChecker(const std::string& path) {
   RevocationSettings s;
@@ -245,10 +253,7 @@ TEST(RevocationChecker, OcspAnswersAreVerifiedAndCached) {
   FakeNet net;
   const std::string url = "http://127.0.0.1:1/ocsp";
   net.answers[url] = MakeOcspResponse(p.alice, p.inter, p.inter, V_OCSP_CERTSTATUS_GOOD);
-  RevocationSettings s;
-  s.ocsp = true;
-  s.ocsp_responder = url;
-  auto checker = RevocationChecker::Create(s, Quiet(&net));
+  auto checker = OcspChecker(url, net);
   EXPECT_EQ(checker->Check(p.Chain(p.alice), NowUnix()).status, RevocationStatus::kGood);
   EXPECT_EQ(checker->Check(p.Chain(p.alice), NowUnix()).status, RevocationStatus::kGood);
   EXPECT_EQ(net.requests, 1);  // the second came from the cache
@@ -274,10 +279,7 @@ TEST(RevocationChecker, VersionMovesWithNewCrlsAndRevokedOcspAnswers) {
   FakeNet net;
   const std::string url = "http://127.0.0.1:1/ocsp";
   net.answers[url] = MakeOcspResponse(p.alice, p.inter, p.inter, V_OCSP_CERTSTATUS_GOOD);
-  RevocationSettings ocsp_settings;
-  ocsp_settings.ocsp = true;
-  ocsp_settings.ocsp_responder = url;
-  auto ocsp = RevocationChecker::Create(ocsp_settings, Quiet(&net));
+  auto ocsp = OcspChecker(url, net);
   const uint64_t start = ocsp->version();
   EXPECT_EQ(ocsp->Check(p.Chain(p.alice), NowUnix()).status, RevocationStatus::kGood);
   EXPECT_EQ(ocsp->version(), start);
@@ -337,10 +339,7 @@ TEST(RevocationChecker, OcspSignedByAStrangerIsNotBelieved) {
   const std::string url = "http://127.0.0.1:1/ocsp";
   // "Good", signed by an unrelated CA.
   net.answers[url] = MakeOcspResponse(p.alice, p.inter, p.other_root, V_OCSP_CERTSTATUS_GOOD);
-  RevocationSettings s;
-  s.ocsp = true;
-  s.ocsp_responder = url;
-  auto checker = RevocationChecker::Create(s, Quiet(&net));
+  auto checker = OcspChecker(url, net);
   EXPECT_EQ(checker->Check(p.Chain(p.alice), NowUnix()).status, RevocationStatus::kUnknown);
 }
 
