@@ -28,7 +28,7 @@ namespace trustplane::testing {
 namespace {
 
 // A tiny HTTP/1.1 server with keep-alive: each response's body is the
-// request's header block, byte for byte.
+// request's header block and then its body, byte for byte.
 class EchoBackend {
  public:
   EchoBackend() {
@@ -91,10 +91,11 @@ class EchoBackend {
         if (n <= 0) return Close(c);
         in.append(buf, static_cast<size_t>(n));
       }
+      const std::string echoed = in.substr(0, end + 4 + body_len);
       in.erase(0, end + 4 + body_len);
       ++requests_;
       std::string res = "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: " +
-                        std::to_string(head.size()) + "\r\n\r\n" + head;
+                        std::to_string(echoed.size()) + "\r\n\r\n" + echoed;
       if (write(c, res.data(), res.size()) != static_cast<ssize_t>(res.size())) return Close(c);
     }
   }
@@ -770,6 +771,130 @@ TEST_F(GatewayTest, IdleConnectionAfterTheHandshakeIsClosedAfterTheIdleTimeout) 
   const std::string out = ReadFile(dir().Join("s_client.out"));
   EXPECT_NE(out.find("Cipher is"), std::string::npos) << out;
   EXPECT_EQ(out.find("alert"), std::string::npos) << out;
+}
+
+TEST_F(GatewayTest, RequestBodiesReachTheBackendAndOversizedOnesGet413) {
+  std::string config = Config("REJECT_INVALID", TenantRoutes());
+  WriteFile(config, ReadFile(config) + "limits: {max_request_body_bytes: 65536}\n");
+  StartGateway(config);
+  std::string body;
+  for (int i = 0; body.size() < 40000; ++i) body += "line " + std::to_string(i) + "\n";
+  const std::string file = Write("body.txt", body);
+  CurlResult posted = Curl("/a/upload", alice_cert_, alice_key_, {"--data-binary", "@" + file});
+  ASSERT_EQ(posted.http_code, 200) << posted.body;
+  EXPECT_EQ(posted.body.rfind("POST /a/upload HTTP/1.1\r\n", 0), 0u) << posted.body.substr(0, 400);
+  EXPECT_EQ(HeaderValue(posted.body, "Content-Length"), std::to_string(body.size()));
+  EXPECT_EQ(posted.body.substr(posted.body.find("\r\n\r\n") + 4), body);
+  // A client that waits for "100 Continue" before it sends the body gets it.
+  CurlResult continued = Curl("/a/upload", alice_cert_, alice_key_,
+                              {"-H", "Expect: 100-continue", "--expect100-timeout", "5",
+                               "--data-binary", "@" + file});
+  ASSERT_EQ(continued.http_code, 200) << continued.body;
+  EXPECT_EQ(continued.body.substr(continued.body.find("\r\n\r\n") + 4), body);
+  // The gateway answered it; the backend gets the whole request at once.
+  EXPECT_EQ(HeaderValue(continued.body, "Expect"), std::nullopt) << continued.body;
+
+  const int before = backend_->requests();
+  const std::string big = Write("big.txt", std::string(100000, 'x'));
+  CurlResult refused = Curl("/a/upload", alice_cert_, alice_key_, {"--data-binary", "@" + big});
+  EXPECT_EQ(refused.http_code, 413) << refused.body;
+  EXPECT_TRUE(LoggedStatusDetails("request_body_too_large"));
+  // Chunked, the size shows only while the body arrives.
+  CurlResult chunked = Curl("/a/upload", alice_cert_, alice_key_,
+                            {"-H", "Transfer-Encoding: chunked", "--data-binary", "@" + big});
+  EXPECT_EQ(chunked.http_code, 413) << chunked.body;
+  CurlResult small_chunked = Curl("/a/upload", alice_cert_, alice_key_,
+                                  {"-H", "Transfer-Encoding: chunked", "--data-binary", "@" + file});
+  ASSERT_EQ(small_chunked.http_code, 200) << small_chunked.body;
+  EXPECT_EQ(small_chunked.body.substr(small_chunked.body.find("\r\n\r\n") + 4), body);
+  EXPECT_EQ(backend_->requests(), before + 1);
+}
+
+// A socket that listens and never accepts: the kernel completes the TCP
+// handshake and buffers the request, and no response ever comes.
+class SilentBackend {
+ public:
+  SilentBackend() {
+    fd_ = socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0 || listen(fd_, 8) != 0) {
+      throw std::runtime_error("silent backend: cannot listen");
+    }
+    socklen_t len = sizeof(addr);
+    getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &len);
+    port_ = ntohs(addr.sin_port);
+  }
+  ~SilentBackend() { close(fd_); }
+  uint16_t port() const { return port_; }
+
+ private:
+  int fd_ = -1;
+  uint16_t port_ = 0;
+};
+
+TEST_F(GatewayTest, SilentBackendGets504AfterTheBackendTimeoutAndAMissingOne502) {
+  SilentBackend silent;
+  const uint16_t nobody = FreePort();
+  const std::string routes =
+      TenantRoutes() + "  - {prefix: /slow, backend: \"http://127.0.0.1:" +
+      std::to_string(silent.port()) + "\", allow: {tenants: [acme]}}\n" +
+      "  - {prefix: /down, backend: \"http://127.0.0.1:" + std::to_string(nobody) +
+      "\", allow: {tenants: [acme]}}\n";
+  StartGateway(Config("REJECT_INVALID", routes, "timeouts: {backend: 1s}\n"));
+  const auto start = std::chrono::steady_clock::now();
+  CurlResult slow = Curl("/slow/x", alice_cert_, alice_key_);
+  const auto waited = std::chrono::steady_clock::now() - start;
+  EXPECT_EQ(slow.http_code, 504) << slow.body;
+  EXPECT_LT(waited, std::chrono::seconds(8)) << "not the configured 1 s backend timeout";
+  EXPECT_TRUE(LoggedStatusDetails("backend_timeout"));
+  CurlResult down = Curl("/down/x", alice_cert_, alice_key_);
+  EXPECT_EQ(down.http_code, 502) << down.body;
+  EXPECT_TRUE(LoggedStatusDetails("backend_connection_failed"));
+  // The gateway is unharmed: the next request on a healthy route goes through.
+  EXPECT_EQ(Curl("/a/x", alice_cert_, alice_key_).http_code, 200);
+}
+
+TEST_F(GatewayTest, PipelinedRequestsInOneTlsRecordAreAnsweredInOrder) {
+  StartGateway(Config("REJECT_INVALID", TenantRoutes()));
+  const std::string script =
+      "printf 'GET /b/first HTTP/1.1\\r\\nHost: x\\r\\n\\r\\nGET /b/second HTTP/1.1\\r\\nHost: "
+      "x\\r\\nConnection: close\\r\\n\\r\\n' | timeout 20 openssl s_client -quiet -ign_eof "
+      "-connect 127.0.0.1:" +
+      std::to_string(port_) + " -CAfile " + server_ca_ + " -cert " + bob_cert_ + " -key " +
+      bob_key_;
+  ProcessResult r = RunProcess({"bash", "-c", script});
+  EXPECT_EQ(r.exit_code, 0) << "the gateway did not close after the second response: " << r.err;
+  const size_t first = r.out.find("GET /b/first HTTP/1.1");
+  const size_t second = r.out.find("GET /b/second HTTP/1.1");
+  ASSERT_NE(first, std::string::npos) << r.out;
+  ASSERT_NE(second, std::string::npos) << r.out;
+  EXPECT_LT(first, second);
+  EXPECT_EQ(backend_->requests(), 2);
+}
+
+TEST_F(GatewayTest, ClientThatStallsInsideTheRequestHeadIsClosedAfterTheHeaderTimeout) {
+  StartGateway(Config("REJECT_INVALID", TenantRoutes(), "timeouts: {header: 1s}\n"));
+  const std::string marker = dir().Join("closed");
+  // s_client sends bob's certificate alone: bob's CA is the trusted root.
+  const std::string script =
+      "timeout 40 openssl s_client -ign_eof -connect 127.0.0.1:" + std::to_string(port_) +
+      " -CAfile " + server_ca_ + " -cert " + bob_cert_ + " -key " + bob_key_ +
+      " < <(printf 'GET /b/x HTTP/1.1\\r\\nHost: x\\r\\n'; sleep 30) > " +
+      dir().Join("s_client.out") + " 2>&1; touch " + marker;
+  pid_t client = SpawnProcess({"bash", "-c", script});
+  bool closed = false;
+  for (int i = 0; i < 80 && !closed; ++i) {  // 8 s: the header time plus ample slack
+    closed = access(marker.c_str(), F_OK) == 0;
+    if (!closed) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  if (!closed) kill(client, SIGKILL);
+  WaitProcess(client);
+  EXPECT_TRUE(closed) << "a half-sent request head held the connection open";
+  const std::string out = ReadFile(dir().Join("s_client.out"));
+  EXPECT_NE(out.find("Cipher is"), std::string::npos) << "not an accepted client: " << out;
+  EXPECT_EQ(backend_->requests(), 0);
 }
 
 }  // namespace

@@ -22,8 +22,8 @@ BackendPool::Lease BackendPool::TakeIdle(const HostPort& backend) {
   while (!idle->empty()) {
     Idle last = std::move(idle->back());
     idle->pop_back();
-    if (now - last.since <= max_idle_ && last.stream->socket().is_open()) {
-      lease.stream = std::move(last.stream);
+    if (now - last.since <= max_idle_ && last.socket->is_open()) {
+      lease.socket = std::move(last.socket);
       lease.reused = true;
       return lease;
     }
@@ -40,25 +40,25 @@ io::Task<BackendPool::Lease> BackendPool::Connect(const HostPort& backend,
   auto endpoints = co_await resolver.async_resolve(backend.host, std::to_string(backend.port),
                                                    asio::redirect_error(io::kAwait, ec));
   if (ec) co_return lease;
-  auto stream = std::make_unique<io::TcpStream>(io_);
-  stream->expires_after(timeout);
-  co_await stream->async_connect(endpoints, asio::redirect_error(io::kAwait, ec));
+  // Connecting is rare next to requests: a timer of its own is fine here.
+  io::TcpStream stream(io_);
+  stream.expires_after(timeout);
+  co_await stream.async_connect(endpoints, asio::redirect_error(io::kAwait, ec));
   if (ec) co_return lease;
-  stream->socket().set_option(io::Tcp::no_delay(true), ec);
+  stream.socket().set_option(io::Tcp::no_delay(true), ec);
   ec = {};
-  lease.stream = std::move(stream);
+  lease.socket = std::make_unique<io::Socket>(stream.release_socket());
   co_return lease;
 }
 
-void BackendPool::Release(const HostPort& backend, std::unique_ptr<io::TcpStream> stream) {
+void BackendPool::Release(const HostPort& backend, std::unique_ptr<io::Socket> socket) {
   std::vector<Idle>* idle = Find(backend);
   if (idle == nullptr) {
     backends_.push_back(Backend{backend.host, backend.port, {}});
     idle = &backends_.back().idle;
   }
   if (idle->size() >= max_idle_per_backend_) return;  // closes it
-  stream->expires_never();
-  idle->push_back({std::move(stream), std::chrono::steady_clock::now()});
+  idle->push_back({std::move(socket), std::chrono::steady_clock::now()});
 }
 
 }  // namespace trustplane::gateway

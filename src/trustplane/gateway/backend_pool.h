@@ -28,8 +28,10 @@ class BackendPool {
               std::chrono::seconds max_idle)
       : io_(io), max_idle_per_backend_(max_idle_per_backend), max_idle_(max_idle) {}
 
+  // Reads and writes on a leased connection are bounded by the client
+  // connection's deadline (its worker sweeps them), not by a timer here.
   struct Lease {
-    std::unique_ptr<io::TcpStream> stream;
+    std::unique_ptr<io::Socket> socket;
     bool reused = false;
   };
   // A pooled connection to backend that is still open and has not idled
@@ -41,13 +43,13 @@ class BackendPool {
                           boost::beast::error_code& ec);
   // Returns a connection whose last response was read completely and allowed
   // keep-alive.
-  void Release(const HostPort& backend, std::unique_ptr<io::TcpStream> stream);
+  void Release(const HostPort& backend, std::unique_ptr<io::Socket> socket);
   // Closes every idle connection (shutdown).
   void Clear() { backends_.clear(); }
 
  private:
   struct Idle {
-    std::unique_ptr<io::TcpStream> stream;
+    std::unique_ptr<io::Socket> socket;
     std::chrono::steady_clock::time_point since;
   };
   struct Backend {

@@ -16,16 +16,16 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/signal_set.hpp>
-#include <boost/asio/ssl.hpp>
+#include <boost/asio/ssl/error.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
-#include <boost/beast/ssl.hpp>
 #include <fstream>
 #include <list>
 #include <mutex>
 #include <optional>
+#include <stdexcept>
 #include <thread>
 #include <vector>
 
@@ -33,8 +33,10 @@
 #include "trustplane/gateway/access_log.h"
 #include "trustplane/gateway/backend_pool.h"
 #include "trustplane/gateway/client_verifier.h"
+#include "trustplane/gateway/connection_deadline.h"
 #include "trustplane/gateway/io_types.h"
 #include "trustplane/gateway/metrics.h"
+#include "trustplane/gateway/tls_connection.h"
 #include "trustplane/gateway/tls_context.h"
 #include "trustplane/net/http_wire.h"
 
@@ -51,6 +53,11 @@ namespace {
 
 constexpr int64_t kMaxResponseBodyBytes = int64_t{1} << 30;
 constexpr size_t kMaxIdleBackendConnections = 64;
+// How often a worker looks for connections past their deadline: timeouts
+// fire up to this much late.
+constexpr auto kSweepInterval = std::chrono::milliseconds(250);
+// Bytes asked of the client's TLS per read.
+constexpr size_t kReadChunk = 16 * 1024;
 
 // Hop-by-hop fields (RFC 9110 section 7.6.1): they describe one connection
 // and must not be forwarded.
@@ -147,13 +154,53 @@ std::string ContentDigest(const std::string& yaml, const TlsSettings& tls) {
   return Sha256Hex(all);
 }
 
-// Head and body in one gather write: one sendmsg to a backend, one TLS
-// record to a client (Beast's ssl_stream joins small buffers).
-template <typename Stream, typename Message>
-io::Task<void> WriteMessage(Stream& stream, const Message& message, beast::error_code& ec) {
+// Head and body in one gather write: one sendmsg.
+template <typename Message>
+io::Task<void> WriteToBackend(io::Socket& socket, const Message& message, beast::error_code& ec) {
   const std::string head = net::SerializeHead(message);
   const std::array<asio::const_buffer, 2> parts = {asio::buffer(head), asio::buffer(message.body())};
-  co_await asio::async_write(stream, parts, asio::redirect_error(kAwait, ec));
+  co_await asio::async_write(socket, parts, asio::redirect_error(kAwait, ec));
+}
+
+// One TLS record when head and body fit in one.
+template <typename Message>
+io::Task<void> WriteToClient(TlsConnection& conn, const Message& message, beast::error_code& ec) {
+  const std::string head = net::SerializeHead(message);
+  co_await conn.Write(head, message.body(), ec);
+}
+
+// Feeds parser from buffer, reading more from the client as needed, until
+// the head (head_only) or the whole request is parsed. Ends of stream are
+// reported as Beast's own reads do: end_of_stream when the client closed
+// before a request began, partial_message when it closed inside one.
+io::Task<void> ReadRequest(TlsConnection& conn, beast::flat_buffer& buffer,
+                           http::request_parser<http::string_body>& parser, bool head_only,
+                           beast::error_code& ec) {
+  auto done = [&] { return head_only ? parser.is_header_done() : parser.is_done(); };
+  for (;;) {
+    while (buffer.size() > 0 && !done()) {
+      ec = {};
+      const size_t used = parser.put(buffer.data(), ec);
+      buffer.consume(used);
+      if (ec == http::error::need_more || (!ec && used == 0)) break;
+      if (ec) co_return;
+    }
+    ec = {};
+    if (done()) co_return;
+    const size_t n = co_await conn.ReadSome(buffer.prepare(kReadChunk).data(), kReadChunk, ec);
+    if (ec == asio::error::eof) {
+      if (!parser.got_some()) {
+        ec = http::error::end_of_stream;
+        co_return;
+      }
+      ec = {};
+      parser.put_eof(ec);
+      if (!ec && !done()) ec = http::error::partial_message;
+      co_return;
+    }
+    if (ec) co_return;
+    buffer.commit(n);
+  }
 }
 
 bool SameHostPort(const std::optional<HostPort>& a, const std::optional<HostPort>& b) {
@@ -189,12 +236,14 @@ class GatewayServer::Impl {
     std::string digest;
     CertVariableSet needed;
     std::unique_ptr<ClientVerifier> verifier;  // before ssl_ctx: outlives the context's callbacks
-    std::unique_ptr<asio::ssl::context> ssl_ctx;
+    SslCtxPtr ssl_ctx;
   };
   using LivePtr = std::shared_ptr<const LiveConfig>;
 
   struct Session {
-    io::TcpStream* lowest = nullptr;
+    ConnectionDeadline deadline;
+    io::Socket* client = nullptr;
+    io::Socket* backend = nullptr;  // the backend connection a request is waiting on
     bool idle = false;
   };
   struct Worker {
@@ -209,18 +258,20 @@ class GatewayServer::Impl {
     std::thread thread;
     std::atomic<bool> done{false};
   };
-  using SslStream = beast::ssl_stream<io::TcpStream>;
 
   io::Task<void> AcceptLoop(Worker& w);
+  // Cancels the sockets of connections past their deadline, until the
+  // worker drained.
+  io::Task<void> SweepLoop(Worker& w);
   io::Task<void> Serve(Worker& w, io::Socket socket);
-  io::Task<void> ServeConnection(Worker& w, Session& session, SslStream& stream, LivePtr live,
+  io::Task<void> ServeConnection(Worker& w, Session& session, TlsConnection& stream, LivePtr live,
                                  const std::string& remote);
   // Proxies one authorized request; returns the response for the client.
-  io::Task<http::response<http::string_body>> Forward(Worker& w, const LiveConfig& live,
-                                                      size_t route_index,
+  io::Task<http::response<http::string_body>> Forward(Worker& w, Session& session,
+                                                      const LiveConfig& live, size_t route_index,
                                                       http::request<http::string_body>& req,
                                                       beast::flat_buffer& backend_buffer,
-                                                             std::string& failure);
+                                                      std::string& failure);
   void LogHandshakeFailure(const ConnectionTrust& conn, ClientValidation mode,
                            const std::string& remote, const std::string& error,
                            Clock::time_point start);
@@ -276,7 +327,7 @@ Result<GatewayServer::Impl::LivePtr> GatewayServer::Impl::BuildLive(GatewayConfi
   revocation_ = RevocationChecker::Reuse(revocation_, config.revocation);
   live->verifier->SetRevocation(revocation_);
   live->verifier->Install(ctx.get());
-  live->ssl_ctx = std::make_unique<asio::ssl::context>(ctx.release());  // takes ownership
+  live->ssl_ctx = std::move(ctx);
   live->needed = config.header_variables();
   live->config = std::move(config);
   live->digest = std::move(digest);
@@ -353,6 +404,7 @@ Status GatewayServer::Impl::Run() {
   for (auto& w : workers_) {
     w->work.emplace(w->io.get_executor());
     asio::co_spawn(w->io, AcceptLoop(*w), asio::detached);
+    asio::co_spawn(w->io, SweepLoop(*w), asio::detached);
     Worker* wp = w.get();
     w->thread = std::thread([wp] {
       for (;;) {
@@ -512,7 +564,7 @@ void GatewayServer::Impl::Drain(Worker& w) {
   beast::error_code ec;
   if (w.acceptor) w.acceptor->close(ec);
   for (Session* s : w.sessions) {
-    if (s->idle && s->lowest) s->lowest->cancel();
+    if (s->idle && s->client) s->client->cancel();
   }
   w.pool->Clear();
   w.work.reset();
@@ -531,6 +583,21 @@ io::Task<void> GatewayServer::Impl::AcceptLoop(Worker& w) {
     }
     socket.set_option(tcp::no_delay(true), ec);
     asio::co_spawn(w.io, Serve(w, std::move(socket)), asio::detached);
+  }
+}
+
+io::Task<void> GatewayServer::Impl::SweepLoop(Worker& w) {
+  io::Timer timer(w.io);
+  while (!(draining_ && w.sessions.empty())) {
+    beast::error_code ec;
+    timer.expires_after(kSweepInterval);
+    co_await timer.async_wait(asio::redirect_error(kAwait, ec));
+    const auto now = Clock::now();
+    for (Session* s : w.sessions) {
+      if (!s->deadline.ExpireIfDue(now)) continue;
+      if (s->client) s->client->cancel(ec);
+      if (s->backend) s->backend->cancel(ec);
+    }
   }
 }
 
@@ -572,8 +639,9 @@ io::Task<void> GatewayServer::Impl::Serve(Worker& w, io::Socket socket) {
   }
   try {
     LivePtr live = Live();
-    SslStream stream(std::move(socket), *live->ssl_ctx);
-    session.lowest = &beast::get_lowest_layer(stream);
+    TlsConnection stream(std::move(socket), live->ssl_ctx.get(), session.deadline);
+    session.client = &stream.socket();
+    if (!stream.ok()) throw std::runtime_error("cannot set up TLS for the connection");
     co_await ServeConnection(w, session, stream, live, remote);
   } catch (const std::exception& e) {
     AccessRecord r;
@@ -587,23 +655,22 @@ io::Task<void> GatewayServer::Impl::Serve(Worker& w, io::Socket socket) {
 }
 
 io::Task<void> GatewayServer::Impl::ServeConnection(Worker& w, Session& session,
-                                                    SslStream& stream, LivePtr live,
+                                                    TlsConnection& stream, LivePtr live,
                                                     const std::string& remote) {
   const auto start = Clock::now();
-  io::TcpStream& lowest = beast::get_lowest_layer(stream);
+  ConnectionDeadline& deadline = session.deadline;
   ConnectionTrust conn;
   live->verifier->Prepare(stream.native_handle(), &conn);
 
   beast::error_code ec;
-  lowest.expires_after(std::chrono::seconds(live->config.timeouts.handshake));
-  co_await stream.async_handshake(asio::ssl::stream_base::server, asio::redirect_error(kAwait, ec));
+  deadline.ExpireAfter(std::chrono::seconds(live->config.timeouts.handshake));
+  co_await stream.Handshake(ec);
   if (ec) {
     LogHandshakeFailure(conn, live->config.client_validation, remote, ec.message(), start);
     co_return;
   }
   if (Status st = live->verifier->Finish(stream.native_handle(), &conn); !st.ok()) {
     LogHandshakeFailure(conn, live->config.client_validation, remote, st.message(), start);
-    lowest.close();
     co_return;
   }
   metrics_.CountHandshake(true, "", conn.resumed);
@@ -645,9 +712,8 @@ io::Task<void> GatewayServer::Impl::ServeConnection(Worker& w, Session& session,
     // Idle until the first byte of the next request, then the header timeout.
     if (buffer.size() == 0) {
       session.idle = true;
-      lowest.expires_after(std::chrono::seconds(t->idle));
-      size_t n = co_await stream.async_read_some(buffer.prepare(16 * 1024),
-                                                 asio::redirect_error(kAwait, ec));
+      deadline.ExpireAfter(std::chrono::seconds(t->idle));
+      size_t n = co_await stream.ReadSome(buffer.prepare(kReadChunk).data(), kReadChunk, ec);
       session.idle = false;
       if (ec) break;
       buffer.commit(n);
@@ -701,15 +767,10 @@ io::Task<void> GatewayServer::Impl::ServeConnection(Worker& w, Session& session,
     http::request_parser<http::string_body> parser;
     parser.header_limit(static_cast<uint32_t>(config.limits.max_request_header_bytes));
     parser.body_limit(static_cast<uint64_t>(config.limits.max_request_body_bytes));
-    // The whole head usually came with the first bytes: parse it in place
-    // rather than through an asynchronous read that completes at once (and
-    // costs a trip through the event loop).
-    ec = {};
-    buffer.consume(parser.put(buffer.data(), ec));
-    if (ec == http::error::need_more) {
-      lowest.expires_after(std::chrono::seconds(t->header));
-      co_await http::async_read_header(stream, buffer, parser, asio::redirect_error(kAwait, ec));
-    }
+    // The whole head usually came with the first bytes; if not, the rest
+    // must come within the header timeout.
+    deadline.ExpireAfter(std::chrono::seconds(t->header));
+    co_await ReadRequest(stream, buffer, parser, /*head_only=*/true, ec);
     const auto req_start = Clock::now();
     AccessRecord rec;  // status and status_details feed the metrics; the rest only the log
     if (log_.enabled()) {
@@ -725,6 +786,9 @@ io::Task<void> GatewayServer::Impl::ServeConnection(Worker& w, Session& session,
       reject = PlainResponse(http::status::request_header_fields_too_large, 11,
                              "request header too large\n");
       rec.status_details = "request_header_too_large";
+    } else if (ec == http::error::body_limit) {  // a Content-Length over the limit
+      reject = PlainResponse(http::status::payload_too_large, 11, "request body too large\n");
+      rec.status_details = "request_body_too_large";
     } else if (ec) {
       if (ec != beast::error::timeout && ec != http::error::end_of_stream &&
           ec != asio::error::operation_aborted && ec != asio::ssl::error::stream_truncated &&
@@ -744,13 +808,12 @@ io::Task<void> GatewayServer::Impl::ServeConnection(Worker& w, Session& session,
       } else if (!parser.is_done()) {
         if (beast::iequals(h[http::field::expect], "100-continue")) {
           static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
-          lowest.expires_after(std::chrono::seconds(t->header));
-          co_await asio::async_write(stream, asio::buffer(kContinue.data(), kContinue.size()),
-                                     asio::redirect_error(kAwait, ec));
+          deadline.ExpireAfter(std::chrono::seconds(t->header));
+          co_await stream.Write(kContinue, {}, ec);
           if (ec) break;
         }
-        lowest.expires_after(std::chrono::seconds(t->backend));
-        co_await http::async_read(stream, buffer, parser, asio::redirect_error(kAwait, ec));
+        deadline.ExpireAfter(std::chrono::seconds(t->backend));
+        co_await ReadRequest(stream, buffer, parser, /*head_only=*/false, ec);
         if (ec == http::error::body_limit) {
           reject = PlainResponse(http::status::payload_too_large, h.version(),
                                  "request body too large\n");
@@ -765,8 +828,8 @@ io::Task<void> GatewayServer::Impl::ServeConnection(Worker& w, Session& session,
       reject->keep_alive(false);
       rec.status = static_cast<int>(reject->result_int());
       rec.latency_us = MicrosSince(req_start);
-      lowest.expires_after(std::chrono::seconds(t->header));
-      co_await WriteMessage(stream, *reject, ec);
+      deadline.ExpireAfter(std::chrono::seconds(t->header));
+      co_await WriteToClient(stream, *reject, ec);
       log_.Write(rec);
       metrics_.CountRequest(rec.status, rec.status_details, rec.latency_us);
       break;
@@ -802,29 +865,26 @@ io::Task<void> GatewayServer::Impl::ServeConnection(Worker& w, Session& session,
       req.set("X-Forwarded-Proto", "https");
       const size_t index = static_cast<size_t>(decision.route - config.routes.routes().data());
       std::string failure;
-      res = co_await Forward(w, *cur, index, req, backend_buffer, failure);
+      res = co_await Forward(w, session, *cur, index, req, backend_buffer, failure);
       rec.status_details = failure;
       if (failure.empty()) rec.status_details = "response_sent_by_backend";
     }
     res.keep_alive(keep_alive && !draining_);
     rec.status = static_cast<int>(res.result_int());
-    lowest.expires_after(std::chrono::seconds(t->backend));
-    co_await WriteMessage(stream, res, ec);
+    deadline.ExpireAfter(std::chrono::seconds(t->backend));
+    co_await WriteToClient(stream, res, ec);
     rec.latency_us = MicrosSince(req_start);
     log_.Write(rec);
     metrics_.CountRequest(rec.status, rec.status_details, rec.latency_us);
     if (ec) co_return;
     keep_alive = keep_alive && !draining_;
   }
-  // Polite close: close_notify, bounded so a silent peer cannot hold us.
-  lowest.expires_after(std::chrono::seconds(1));
-  co_await stream.async_shutdown(asio::redirect_error(kAwait, ec));
-  lowest.close();
+  stream.Close();
 }
 
 io::Task<http::response<http::string_body>> GatewayServer::Impl::Forward(
-    Worker& w, const LiveConfig& live, size_t route_index, http::request<http::string_body>& req,
-    beast::flat_buffer& buf, std::string& failure) {
+    Worker& w, Session& session, const LiveConfig& live, size_t route_index,
+    http::request<http::string_body>& req, beast::flat_buffer& buf, std::string& failure) {
   const BackendUrl& backend = live.config.backends[route_index];
   const unsigned client_version = req.version();
   if (backend.scheme != "http") {
@@ -834,6 +894,9 @@ io::Task<http::response<http::string_body>> GatewayServer::Impl::Forward(
   }
   const bool head = req.method() == http::verb::head;
   RemoveHopByHop(req);
+  // The gateway answered it and holds the whole body: a backend that sent
+  // its own 100 Continue would have it read as the response.
+  req.erase(http::field::expect);
   if (!backend.base_path.empty()) req.target(backend.base_path + Str(req.target()));
   req.version(11);
   req.keep_alive(true);
@@ -845,14 +908,15 @@ io::Task<http::response<http::string_body>> GatewayServer::Impl::Forward(
     // The pooled connection is taken without suspending; a retry connects afresh.
     BackendPool::Lease lease;
     if (attempt == 0) lease = w.pool->TakeIdle(backend.address);
-    if (!lease.stream) lease = co_await w.pool->Connect(backend.address, timeout, ec);
+    if (!lease.socket) lease = co_await w.pool->Connect(backend.address, timeout, ec);
     if (ec) {
       failure = "backend_connection_failed";
       co_return PlainResponse(http::status::bad_gateway, client_version,
                               "bad gateway: cannot connect to the backend\n");
     }
-    lease.stream->expires_after(timeout);
-    co_await WriteMessage(*lease.stream, req, ec);
+    session.deadline.ExpireAfter(timeout);
+    session.backend = lease.socket.get();
+    co_await WriteToBackend(*lease.socket, req, ec);
     // Reused across the connection's requests (no allocation per request),
     // emptied first: bytes from another backend connection never carry over.
     buf.clear();
@@ -860,8 +924,10 @@ io::Task<http::response<http::string_body>> GatewayServer::Impl::Forward(
     parser.body_limit(static_cast<uint64_t>(kMaxResponseBodyBytes));
     if (head) parser.skip(true);
     if (!ec) {
-      co_await http::async_read(*lease.stream, buf, parser, asio::redirect_error(kAwait, ec));
+      co_await http::async_read(*lease.socket, buf, parser, asio::redirect_error(kAwait, ec));
     }
+    session.backend = nullptr;
+    ec = session.deadline.Explain(ec);
     if (ec) {
       // A pooled connection the backend closed while idle: try a fresh one.
       if (lease.reused && !parser.got_some() && ec != beast::error::timeout) continue;
@@ -872,7 +938,7 @@ io::Task<http::response<http::string_body>> GatewayServer::Impl::Forward(
           ec == beast::error::timeout ? "gateway timeout\n" : "bad gateway: backend failed\n");
     }
     http::response<http::string_body> res = parser.release();
-    if (res.keep_alive()) w.pool->Release(backend.address, std::move(lease.stream));
+    if (res.keep_alive()) w.pool->Release(backend.address, std::move(lease.socket));
     RemoveHopByHop(res);
     res.version(client_version);
     if (!head) res.prepare_payload();

@@ -1,0 +1,44 @@
+// ConnectionDeadline: when a client connection's current step (handshake,
+// idle wait, request head, backend exchange, ...) must be over. Setting it is
+// a clock read and a store; the worker's sweep (see GatewayServer) checks
+// every connection a few times a second and cancels the sockets of one whose
+// deadline passed. A timer per I/O operation, as Beast's basic_stream keeps,
+// costs a timer-queue insert and cancel on every read and write of the
+// keep-alive path; second-granularity timeouts need no such precision.
+#pragma once
+
+#include <boost/asio/error.hpp>
+#include <boost/beast/core/error.hpp>
+#include <chrono>
+
+namespace trustplane::gateway {
+
+class ConnectionDeadline {
+ public:
+  using Clock = std::chrono::steady_clock;
+
+  void ExpireAfter(std::chrono::seconds d) {
+    at_ = Clock::now() + d;
+    expired_ = false;
+  }
+  bool expired() const { return expired_; }
+  // For the sweep: true, once, when now is past the deadline.
+  bool ExpireIfDue(Clock::time_point now) {
+    if (expired_ || now < at_) return false;
+    expired_ = true;
+    return true;
+  }
+  // An operation the sweep cancelled reports a timeout, as Beast's streams do.
+  boost::beast::error_code Explain(boost::beast::error_code ec) const {
+    if (expired_ && ec == boost::asio::error::operation_aborted) {
+      return boost::beast::error::timeout;
+    }
+    return ec;
+  }
+
+ private:
+  Clock::time_point at_ = Clock::time_point::max();
+  bool expired_ = false;
+};
+
+}  // namespace trustplane::gateway
