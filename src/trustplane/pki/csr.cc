@@ -118,6 +118,31 @@ EvpPkeyPtr FromData(int type, OSSL_PARAM* params) {
   return EvpPkeyPtr(pkey);
 }
 
+// A key holding only a curve's domain parameters, one per thread and curve.
+// Duplicating it copies the group with its precomputed values; building a
+// key from the group's name constructs the group anew each time (its
+// Montgomery constants included), a fifth of parsing a P-256 request.
+const EVP_PKEY* CurveParameters(int curve) {
+  thread_local EvpPkeyPtr p256, p384, p521;
+  EvpPkeyPtr* slot = curve == NID_X9_62_prime256v1 ? &p256
+                     : curve == NID_secp384r1      ? &p384
+                     : curve == NID_secp521r1      ? &p521
+                                                   : nullptr;
+  if (slot == nullptr) return nullptr;
+  if (!*slot) {
+    char* group = const_cast<char*>(OBJ_nid2sn(curve));
+    OSSL_PARAM params[] = {OSSL_PARAM_construct_utf8_string(OSSL_PKEY_PARAM_GROUP_NAME, group, 0),
+                           OSSL_PARAM_construct_end()};
+    EVP_PKEY_CTX* ctx = FromDataContext(EVP_PKEY_EC);
+    EVP_PKEY* pkey = nullptr;
+    if (ctx != nullptr && EVP_PKEY_fromdata_init(ctx) == 1 &&
+        EVP_PKEY_fromdata(ctx, &pkey, EVP_PKEY_KEY_PARAMETERS, params) == 1) {
+      slot->reset(pkey);
+    }
+  }
+  return slot->get();
+}
+
 // The public key of a SubjectPublicKeyInfo of the kinds trustplane issues
 // for (EC on P-256/384/521, RSA, Ed25519), built with EVP_PKEY_fromdata;
 // nullptr for anything else, which then takes the straightforward path.
@@ -133,17 +158,11 @@ EvpPkeyPtr PublicKeyFromSpki(const TP_SPKI* spki) {
   const int nid = OBJ_obj2nid(oid);
   if (nid == NID_X9_62_id_ecPublicKey) {
     if (param_type != V_ASN1_OBJECT) return nullptr;
-    const int curve = OBJ_obj2nid(static_cast<const ASN1_OBJECT*>(param));
-    const char* group = curve == NID_X9_62_prime256v1 ? "P-256"
-                        : curve == NID_secp384r1      ? "P-384"
-                        : curve == NID_secp521r1      ? "P-521"
-                                                      : nullptr;
-    if (group == nullptr || len == 0) return nullptr;
-    OSSL_PARAM params[] = {
-        OSSL_PARAM_construct_utf8_string(OSSL_PKEY_PARAM_GROUP_NAME, const_cast<char*>(group), 0),
-        OSSL_PARAM_construct_octet_string(OSSL_PKEY_PARAM_PUB_KEY, const_cast<unsigned char*>(data), len),
-        OSSL_PARAM_construct_end()};
-    return FromData(EVP_PKEY_EC, params);
+    const EVP_PKEY* curve = CurveParameters(OBJ_obj2nid(static_cast<const ASN1_OBJECT*>(param)));
+    if (curve == nullptr || len == 0) return nullptr;
+    EvpPkeyPtr key(EVP_PKEY_dup(const_cast<EVP_PKEY*>(curve)));
+    if (!key || EVP_PKEY_set1_encoded_public_key(key.get(), data, len) != 1) return nullptr;
+    return key;
   }
   if (nid == NID_ED25519) {
     if (param_type != V_ASN1_UNDEF || len != 32) return nullptr;
