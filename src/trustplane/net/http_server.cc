@@ -298,7 +298,12 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
     res_.keep_alive(keep_alive);
     res_.prepare_payload();
     head_ = SerializeHead(res_);
-    const std::array<asio::const_buffer, 2> parts = {asio::buffer(head_), asio::buffer(res_.body())};
+    // Not a std::array of two buffers: once the head is written, Asio
+    // (Boost 1.74) presents the rest as an empty buffer followed by the
+    // body, and Beast's ssl_stream then writes nothing and reports the write
+    // complete: TLS bodies over 16 KiB were lost. A buffers_cat view drops
+    // the empty buffer.
+    const auto parts = beast::buffers_cat(asio::buffer(head_), asio::buffer(res_.body()));
     Lowest().expires_after(server_->options.io_timeout);
     asio::async_write(stream_, parts, [self = this->shared_from_this()](beast::error_code ec, size_t) {
       if (ec || !self->res_.keep_alive()) return self->Close();

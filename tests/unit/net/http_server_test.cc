@@ -243,6 +243,28 @@ TEST_F(TlsTest, ServesTls12AndUpOnly) {
   EXPECT_NE(plain.out, "GET /t q= x= body=");
 }
 
+// Bodies of several TLS records each way (a CRL or a bundle can be that big).
+TEST_F(TlsTest, CarriesBodiesLargerThanOneTlsRecordBothWays) {
+  HttpServerOptions o;
+  o.tls = TlsServerFiles{dir_.Join("server.pem"), dir_.Join("server-key.pem"), ""};
+  std::string big;
+  for (int i = 0; big.size() < 100000; ++i) big += std::to_string(i) + "\n";
+  auto s = StartOrDie(o, [&](const HttpRequest& r) {
+    if (r.path() == "/small") return HttpResponse{200, "text/plain", r.body == big ? "same" : "differs", {}};
+    return HttpResponse{200, "text/plain", r.body == big ? big : "request body differs", {}};
+  });
+  ASSERT_TRUE(s);
+  testing::WriteFile(dir_.Join("big.txt"), big);
+  auto up = Curl({"--cacert", dir_.Join("ca.pem"), "--data-binary", "@" + dir_.Join("big.txt"),
+                 Url(*s, "/small", true)});
+  EXPECT_EQ(up.out, "same") << up.err;
+  auto r = Curl({"--cacert", dir_.Join("ca.pem"), "--data-binary", "@" + dir_.Join("big.txt"),
+                 Url(*s, "/big", true)});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out.size(), big.size());
+  EXPECT_TRUE(r.out == big) << r.out.substr(0, 100);
+}
+
 TEST_F(TlsTest, MutualTlsRequiresAClientCertificateAndReportsItsSubject) {
   HttpServerOptions o;
   o.tls = TlsServerFiles{dir_.Join("server.pem"), dir_.Join("server-key.pem"), dir_.Join("ca.pem")};
