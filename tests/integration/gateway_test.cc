@@ -897,5 +897,37 @@ TEST_F(GatewayTest, ClientThatStallsInsideTheRequestHeadIsClosedAfterTheHeaderTi
   EXPECT_EQ(backend_->requests(), 0);
 }
 
+TEST_F(GatewayTest, ShutdownClosesIdleKeepAliveConnectionsAtOnce) {
+  StartGateway(Config("REJECT_INVALID", TenantRoutes()));
+  const std::string marker = dir().Join("closed");
+  // One request, then the connection idles (s_client's stdin stays open).
+  const std::string script =
+      "timeout 40 openssl s_client -quiet -ign_eof -connect 127.0.0.1:" + std::to_string(port_) +
+      " -CAfile " + server_ca_ + " -cert " + bob_cert_ + " -key " + bob_key_ +
+      " < <(printf 'GET /b/x HTTP/1.1\\r\\nHost: x\\r\\n\\r\\n'; sleep 30) > " +
+      dir().Join("s_client.out") + " 2>&1; touch " + marker;
+  pid_t client = SpawnProcess({"bash", "-c", script});
+  for (int i = 0; i < 100 && backend_->requests() == 0; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  ASSERT_EQ(backend_->requests(), 1);
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));  // back to idle
+  const auto start = std::chrono::steady_clock::now();
+  kill(pid_, SIGTERM);
+  ProcessResult r = WaitProcess(pid_);
+  pid_ = -1;
+  EXPECT_EQ(r.exit_code, 0);
+  // The default shutdown timeout is 30 s: an idle connection must not use it.
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(10));
+  bool closed = false;
+  for (int i = 0; i < 50 && !closed; ++i) {
+    closed = access(marker.c_str(), F_OK) == 0;
+    if (!closed) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  if (!closed) kill(client, SIGKILL);
+  WaitProcess(client);
+  EXPECT_TRUE(closed) << "the client's connection stayed open";
+}
+
 }  // namespace
 }  // namespace trustplane::testing

@@ -22,6 +22,8 @@ class ConnectionDeadline {
     expired_ = false;
   }
   bool expired() const { return expired_; }
+  // Ends the current step now (shutdown ending an idle connection).
+  void Expire() { expired_ = true; }
   // For the sweep: true, once, when now is past the deadline.
   bool ExpireIfDue(Clock::time_point now) {
     if (expired_ || now < at_) return false;

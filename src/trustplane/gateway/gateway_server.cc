@@ -564,7 +564,11 @@ void GatewayServer::Impl::Drain(Worker& w) {
   beast::error_code ec;
   if (w.acceptor) w.acceptor->close(ec);
   for (Session* s : w.sessions) {
-    if (s->idle && s->client) s->client->cancel();
+    if (!s->idle || !s->client) continue;
+    // Expired as well as cancelled: a connection between its yield and its
+    // read has no wait to cancel yet, and its read then ends at once.
+    s->deadline.Expire();
+    s->client->cancel();
   }
   w.pool->Clear();
   w.work.reset();

@@ -146,6 +146,15 @@ int TlsConnection::Classify(int ret, error_code& ec) {
 }
 
 io::Task<bool> TlsConnection::Wait(bool want_read, error_code& ec) {
+  if (want_read) {
+    // Asio tries the read at once; after a response went out the client's
+    // next request is rarely there yet. Letting the connections already
+    // queued run first makes that try succeed far more often than not,
+    // saving a failed recv and an epoll round per request.
+    co_await asio::post(socket_.get_executor(), io::kAwait);
+  }
+  // Checked after the yield too: the deadline may have passed (or shutdown
+  // ended the connection) while no operation was there to cancel.
   if (deadline_.expired()) {
     ec = boost::beast::error::timeout;
     co_return false;
@@ -156,11 +165,6 @@ io::Task<bool> TlsConnection::Wait(bool want_read, error_code& ec) {
     co_return !ec;
   }
   if (in_.empty()) in_.resize(kReadBuffer);
-  // Asio tries the read at once; after a response went out the client's
-  // next request is rarely there yet. Letting the connections already
-  // queued run first makes that try succeed far more often than not,
-  // saving a failed recv and an epoll round per request.
-  co_await asio::post(socket_.get_executor(), io::kAwait);
   const size_t n =
       co_await socket_.async_read_some(asio::buffer(in_), asio::redirect_error(io::kAwait, ec));
   if (ec == asio::error::eof) {
