@@ -265,6 +265,32 @@ class GatewayTest : public CliTest {
     return r.out;
   }
 
+  // `openssl s_client -ign_eof` as bob, in the background: `input` (a
+  // printf format) on its stdin, and its stdin then held open for 30 s, so
+  // only the gateway can end the connection before that. Its output goes to
+  // s_client.out.
+  pid_t StartHeldOpenClient(const std::string& input) {
+    const std::string script = "timeout 40 openssl s_client -ign_eof -connect 127.0.0.1:" +
+                               std::to_string(port_) + " -CAfile " + server_ca_ + " -cert " +
+                               bob_cert_ + " -key " + bob_key_ + " < <(printf '" + input +
+                               "'; sleep 30) > " + dir().Join("s_client.out") + " 2>&1; touch " +
+                               dir().Join("client-ended");
+    return SpawnProcess({"bash", "-c", script});
+  }
+  // True when that client ended within `limit`; it is killed otherwise.
+  bool ClientEndedWithin(pid_t client, std::chrono::seconds limit) {
+    const std::string marker = dir().Join("client-ended");
+    const auto end = std::chrono::steady_clock::now() + limit;
+    bool ended = access(marker.c_str(), F_OK) == 0;
+    while (!ended && std::chrono::steady_clock::now() < end) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      ended = access(marker.c_str(), F_OK) == 0;
+    }
+    if (!ended) kill(client, SIGKILL);
+    WaitProcess(client);
+    return ended;
+  }
+
   std::optional<Issued> root_a_, root_b_, alice_, bob_, mallory_, server_ca_issued_;
   std::string alice_cert_, alice_key_, bob_cert_, bob_key_, mallory_cert_, mallory_key_;
   std::string server_ca_, log_;
@@ -750,23 +776,10 @@ TEST_F(GatewayTest, ClientThatNeverStartsTheHandshakeIsClosedAfterTheHandshakeTi
 
 TEST_F(GatewayTest, IdleConnectionAfterTheHandshakeIsClosedAfterTheIdleTimeout) {
   StartGateway(Config("REJECT_INVALID", TenantRoutes(), "timeouts: {idle: 1s}\n"));
-  const std::string marker = dir().Join("closed");
-  // s_client's stdin stays open for 30 s (bash does not wait for a process
-  // substitution), so only the gateway can end the connection before that.
-  const std::string script = "timeout 40 openssl s_client -ign_eof -connect 127.0.0.1:" +
-                             std::to_string(port_) + " -CAfile " + server_ca_ + " -cert " +
-                             bob_cert_ + " -key " + bob_key_ +
-                             " < <(sleep 30) > " + dir().Join("s_client.out") +
-                             " 2>&1; touch " + marker;
-  pid_t client = SpawnProcess({"bash", "-c", script});
-  bool closed = false;
-  for (int i = 0; i < 80 && !closed; ++i) {  // 8 s: the idle time plus ample slack
-    closed = access(marker.c_str(), F_OK) == 0;
-    if (!closed) std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  }
-  if (!closed) kill(client, SIGKILL);
-  WaitProcess(client);
-  EXPECT_TRUE(closed) << "the idle connection was still open";
+  pid_t client = StartHeldOpenClient("");
+  // 8 s: the idle time plus ample slack.
+  EXPECT_TRUE(ClientEndedWithin(client, std::chrono::seconds(8)))
+      << "the idle connection was still open";
   // It was an accepted client that idled, not a refused one.
   const std::string out = ReadFile(dir().Join("s_client.out"));
   EXPECT_NE(out.find("Cipher is"), std::string::npos) << out;
@@ -876,22 +889,10 @@ TEST_F(GatewayTest, PipelinedRequestsInOneTlsRecordAreAnsweredInOrder) {
 
 TEST_F(GatewayTest, ClientThatStallsInsideTheRequestHeadIsClosedAfterTheHeaderTimeout) {
   StartGateway(Config("REJECT_INVALID", TenantRoutes(), "timeouts: {header: 1s}\n"));
-  const std::string marker = dir().Join("closed");
-  // s_client sends bob's certificate alone: bob's CA is the trusted root.
-  const std::string script =
-      "timeout 40 openssl s_client -ign_eof -connect 127.0.0.1:" + std::to_string(port_) +
-      " -CAfile " + server_ca_ + " -cert " + bob_cert_ + " -key " + bob_key_ +
-      " < <(printf 'GET /b/x HTTP/1.1\\r\\nHost: x\\r\\n'; sleep 30) > " +
-      dir().Join("s_client.out") + " 2>&1; touch " + marker;
-  pid_t client = SpawnProcess({"bash", "-c", script});
-  bool closed = false;
-  for (int i = 0; i < 80 && !closed; ++i) {  // 8 s: the header time plus ample slack
-    closed = access(marker.c_str(), F_OK) == 0;
-    if (!closed) std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  }
-  if (!closed) kill(client, SIGKILL);
-  WaitProcess(client);
-  EXPECT_TRUE(closed) << "a half-sent request head held the connection open";
+  pid_t client = StartHeldOpenClient("GET /b/x HTTP/1.1\\r\\nHost: x\\r\\n");
+  // 8 s: the header time plus ample slack.
+  EXPECT_TRUE(ClientEndedWithin(client, std::chrono::seconds(8)))
+      << "a half-sent request head held the connection open";
   const std::string out = ReadFile(dir().Join("s_client.out"));
   EXPECT_NE(out.find("Cipher is"), std::string::npos) << "not an accepted client: " << out;
   EXPECT_EQ(backend_->requests(), 0);
@@ -899,14 +900,8 @@ TEST_F(GatewayTest, ClientThatStallsInsideTheRequestHeadIsClosedAfterTheHeaderTi
 
 TEST_F(GatewayTest, ShutdownClosesIdleKeepAliveConnectionsAtOnce) {
   StartGateway(Config("REJECT_INVALID", TenantRoutes()));
-  const std::string marker = dir().Join("closed");
-  // One request, then the connection idles (s_client's stdin stays open).
-  const std::string script =
-      "timeout 40 openssl s_client -quiet -ign_eof -connect 127.0.0.1:" + std::to_string(port_) +
-      " -CAfile " + server_ca_ + " -cert " + bob_cert_ + " -key " + bob_key_ +
-      " < <(printf 'GET /b/x HTTP/1.1\\r\\nHost: x\\r\\n\\r\\n'; sleep 30) > " +
-      dir().Join("s_client.out") + " 2>&1; touch " + marker;
-  pid_t client = SpawnProcess({"bash", "-c", script});
+  // One request, then the connection idles.
+  pid_t client = StartHeldOpenClient("GET /b/x HTTP/1.1\\r\\nHost: x\\r\\n\\r\\n");
   for (int i = 0; i < 100 && backend_->requests() == 0; ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
@@ -919,14 +914,8 @@ TEST_F(GatewayTest, ShutdownClosesIdleKeepAliveConnectionsAtOnce) {
   EXPECT_EQ(r.exit_code, 0);
   // The default shutdown timeout is 30 s: an idle connection must not use it.
   EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(10));
-  bool closed = false;
-  for (int i = 0; i < 50 && !closed; ++i) {
-    closed = access(marker.c_str(), F_OK) == 0;
-    if (!closed) std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  }
-  if (!closed) kill(client, SIGKILL);
-  WaitProcess(client);
-  EXPECT_TRUE(closed) << "the client's connection stayed open";
+  EXPECT_TRUE(ClientEndedWithin(client, std::chrono::seconds(5)))
+      << "the client's connection stayed open";
 }
 
 }  // namespace
