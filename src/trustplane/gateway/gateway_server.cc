@@ -928,6 +928,11 @@ io::Task<http::response<http::string_body>> GatewayServer::Impl::Forward(
     parser.body_limit(static_cast<uint64_t>(kMaxResponseBodyBytes));
     if (head) parser.skip(true);
     if (!ec) {
+      // The backend has only just been sent the request: let the connections
+      // already queued run first, so the read Asio tries at once usually
+      // finds the response instead of failing with EAGAIN (as for client
+      // reads in TlsConnection).
+      co_await asio::post(w.io.get_executor(), kAwait);
       co_await http::async_read(*lease.socket, buf, parser, asio::redirect_error(kAwait, ec));
     }
     session.backend = nullptr;
