@@ -3,10 +3,11 @@
 #
 # `trustplane gateway serve` against Debian's nginx, in the same run, with the
 # same server certificate, client CA, client certificate, TLS version (1.3),
-# backend and load generator (bench/tls_load_client.cc). Each server runs
-# alone, pinned to core 0 with one worker (`taskset -c 0`); the load client
-# and the backend are pinned to core 1, so the rates are the server's while
-# its core is saturated (see /work/shared/reference/baselines-peers-measured-here.md).
+# backend and load generator (bench/tls_load_client.cc). Each server is
+# pinned to core 0 with one worker (`taskset -c 0`) and measured while the
+# other idles; the load client and the backend are pinned to core 1, so the
+# rates are the server's while its core is saturated (see
+# /work/shared/reference/baselines-peers-measured-here.md).
 #
 # Cases, per server (8 client threads for handshakes, 16 for keep-alive):
 #   cold       cold clients: every connection presents a client certificate
@@ -159,9 +160,9 @@ load_args() {
   esac
 }
 
-# run_case NAME SERVER_PID PORT CASE -> prints one result line
+# run_case NAME SERVER_PID PORT CASE RUN -> prints one result line
 run_case() {
-  local name=$1 spid=$2 port=$3 case=$4 out before after ops
+  local name=$1 spid=$2 port=$3 case=$4 run=$5 out before after ops
   before=$(cpu_ticks "$spid")
   # shellcheck disable=SC2046
   out=$(taskset -c 1 "$BUILD/tls_load_client" --port "$port" $(load_args "$case") \
@@ -172,7 +173,7 @@ run_case() {
   local cpu_s us_per_op
   cpu_s=$(awk -v a="$after" -v b="$before" -v t="$TICK" 'BEGIN{printf "%.2f", (a-b)/t}')
   us_per_op=$(awk -v c="$cpu_s" -v o="$ops" 'BEGIN{ if (o>0) printf "%.1f", c*1e6/o; else print "nan"}')
-  echo "$name $case $out server_cpu_s=$cpu_s server_us_per_op=$us_per_op"
+  echo "$name $case $out server_cpu_s=$cpu_s server_us_per_op=$us_per_op run=$run"
 }
 
 # The crypto a full TLS 1.3 mTLS handshake needs on the server, priced by
@@ -195,17 +196,25 @@ echo "# load average at start: $(cut -d' ' -f1-3 /proc/loadavg) (other tenants' 
 RESULTS=$W/results.txt
 : > "$RESULTS"
 for run in $(seq "$RUNS"); do
-  # Each server alone on core 0 while it is measured.
+  # Both servers wait on core 0 (fresh each run: no verified-chain cache or
+  # session carries over); only the one under load uses it. The two
+  # measurements of a case follow each other within seconds, in alternating
+  # order, because this shared machine's speed drifts by up to 1.5x over
+  # minutes: a pair sees the same machine, a run-long block does not.
   taskset -c 0 "$TP" gateway serve --config gateway.yaml --workers 1 --access-log off \
     2> gateway.err & GPID=$!; PIDS+=("$GPID")
-  wait_port "$GPORT"
-  for c in $CASES; do run_case gateway "$GPID" "$GPORT" "$c" | tee -a "$RESULTS"; done
-  kill "$GPID"; wait "$GPID" 2>/dev/null || true
-
   taskset -c 0 "$NGINX" -c "$W/nginx.conf" -p "$W" 2> nginx.err & NMASTER=$!; PIDS+=("$NMASTER")
+  wait_port "$GPORT"
   wait_port "$NPORT"
   NWORKER=$(pgrep -P "$NMASTER" | head -1)
-  for c in $CASES; do run_case nginx "$NWORKER" "$NPORT" "$c" | tee -a "$RESULTS"; done
+  for c in $CASES; do
+    if [ $((run % 2)) = 1 ]; then order="gateway nginx"; else order="nginx gateway"; fi
+    for s in $order; do
+      if [ "$s" = gateway ]; then run_case gateway "$GPID" "$GPORT" "$c" "$run" | tee -a "$RESULTS"
+      else run_case nginx "$NWORKER" "$NPORT" "$c" "$run" | tee -a "$RESULTS"; fi
+    done
+  done
+  kill "$GPID"; wait "$GPID" 2>/dev/null || true
   kill -QUIT "$NMASTER"; wait "$NMASTER" 2>/dev/null || true
 done
 
@@ -267,8 +276,18 @@ for case in cases:
               f"{share} {sum(int(r['failures']) for r in rows.get((server, case), [])):>8}")
     rate = med("gateway", case, key) / med("nginx", case, key)
     cpu = med("nginx", case, "server_us_per_op") / med("gateway", case, "server_us_per_op")
+    # The ratio within each run's back-to-back pair, then their median: the
+    # figure the machine's drift disturbs least.
+    per_run = {}
+    for server in ("gateway", "nginx"):
+        for r in rows.get((server, case), []):
+            per_run.setdefault(r["run"], {})[server] = float(r["server_us_per_op"])
+    pairs = sorted(v["nginx"] / v["gateway"] for v in per_run.values()
+                   if v.get("gateway", 0) > 0 and "nginx" in v)
+    paired = (f"; paired runs: median {statistics.median(pairs):.2f}x, range "
+              f"{pairs[0]:.2f}-{pairs[-1]:.2f}x") if pairs else ""
     print(f"{case:<10} ratio gateway/nginx: server CPU per op {cpu:.2f}x (nginx/gateway, target "
-          f">= {targets[case]}x), rate {rate:.2f}x")
+          f">= {targets[case]}x), rate {rate:.2f}x{paired}")
 print(f"# crypto: the handshake's unavoidable crypto ({crypto_us:.0f} us by openssl speed) as a share "
       "of the server CPU per handshake")
 EOF
