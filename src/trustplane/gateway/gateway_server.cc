@@ -836,7 +836,9 @@ io::Task<void> GatewayServer::Impl::ServeConnection(Worker& w, Session& session,
       co_await WriteToClient(stream, *reject, ec);
       log_.Write(rec);
       metrics_.CountRequest(rec.status, rec.status_details, rec.latency_us);
-      break;
+      // The client may still be sending the body refused here.
+      co_await stream.CloseAfterUnreadInput(std::chrono::seconds(2));
+      co_return;
     }
 
     http::request<http::string_body> req = parser.release();

@@ -25,6 +25,8 @@ constexpr size_t kKeptScratch = 4 * 1024;
 
 // A TLS record at most, with its header and the largest expansion.
 constexpr size_t kReadBuffer = 5 + 16 * 1024 + 256;
+// What a closing connection reads and drops at most before it closes anyway.
+constexpr size_t kMaxLingerBytes = 4 << 20;
 
 }  // namespace
 
@@ -223,6 +225,24 @@ io::Task<void> TlsConnection::Write(std::string_view head, std::string_view body
     }
   }
   if (scratch_.capacity() > kKeptScratch) std::string().swap(scratch_);
+}
+
+io::Task<void> TlsConnection::CloseAfterUnreadInput(std::chrono::seconds linger) {
+  if (ssl_ != nullptr && SSL_is_init_finished(ssl_)) {
+    ERR_clear_error();
+    SSL_shutdown(ssl_);
+    ERR_clear_error();
+  }
+  error_code ec;
+  socket_.shutdown(io::Socket::shutdown_send, ec);
+  deadline_.ExpireAfter(linger);  // the sweep cancels the read below
+  if (in_.empty()) in_.resize(kReadBuffer);
+  size_t dropped = 0;
+  while (!ec && dropped < kMaxLingerBytes && !deadline_.expired()) {
+    dropped +=
+        co_await socket_.async_read_some(asio::buffer(in_), asio::redirect_error(io::kAwait, ec));
+  }
+  socket_.close(ec);
 }
 
 void TlsConnection::Close() {

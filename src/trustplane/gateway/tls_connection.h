@@ -14,6 +14,7 @@
 #include <openssl/ssl.h>
 
 #include <boost/beast/core/error.hpp>
+#include <chrono>
 #include <cstddef>
 #include <string>
 #include <string_view>
@@ -44,6 +45,13 @@ class TlsConnection {
   io::Task<void> Write(std::string_view head, std::string_view body, boost::beast::error_code& ec);
   // Sends close_notify if the socket takes it now, and closes the socket.
   void Close();
+  // Close() for a connection whose client may still be sending (a request
+  // refused before its body was read): the socket's write side is shut and
+  // what arrives is read and dropped until the client closes, for at most
+  // `linger`, before the socket closes. Closing at once would make the
+  // kernel answer the unread bytes with a reset, which can destroy the
+  // response before the client reads it.
+  io::Task<void> CloseAfterUnreadInput(std::chrono::seconds linger);
 
  private:
   friend struct TlsBio;
