@@ -27,22 +27,28 @@
 namespace trustplane::testing {
 namespace {
 
+// A socket listening on 127.0.0.1, on a port the kernel picks.
+int ListenOnLoopback(int backlog, uint16_t& port) {
+  const int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0 || listen(fd, backlog) != 0) {
+    close(fd);
+    throw std::runtime_error("cannot listen on 127.0.0.1");
+  }
+  socklen_t len = sizeof(addr);
+  getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  port = ntohs(addr.sin_port);
+  return fd;
+}
+
 // A tiny HTTP/1.1 server with keep-alive: each response's body is the
 // request's header block and then its body, byte for byte.
 class EchoBackend {
  public:
   EchoBackend() {
-    fd_ = socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    addr.sin_port = 0;
-    if (bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0 || listen(fd_, 64) != 0) {
-      throw std::runtime_error("echo backend: cannot listen");
-    }
-    socklen_t len = sizeof(addr);
-    getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &len);
-    port_ = ntohs(addr.sin_port);
+    fd_ = ListenOnLoopback(64, port_);
     accept_thread_ = std::thread([this] { AcceptLoop(); });
   }
   ~EchoBackend() {
@@ -827,18 +833,7 @@ TEST_F(GatewayTest, RequestBodiesReachTheBackendAndOversizedOnesGet413) {
 // handshake and buffers the request, and no response ever comes.
 class SilentBackend {
  public:
-  SilentBackend() {
-    fd_ = socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0 || listen(fd_, 8) != 0) {
-      throw std::runtime_error("silent backend: cannot listen");
-    }
-    socklen_t len = sizeof(addr);
-    getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &len);
-    port_ = ntohs(addr.sin_port);
-  }
+  SilentBackend() { fd_ = ListenOnLoopback(8, port_); }
   ~SilentBackend() { close(fd_); }
   uint16_t port() const { return port_; }
 
