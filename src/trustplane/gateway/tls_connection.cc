@@ -106,17 +106,13 @@ TlsConnection::TlsConnection(io::Socket socket, SSL_CTX* ctx, ConnectionDeadline
   SSL_set_accept_state(ssl);
   // Take whole buffered records at once, not a record header and then its body.
   SSL_set_read_ahead(ssl, 1);
-  ssl_ = ssl;
-}
-
-TlsConnection::~TlsConnection() {
-  SSL_free(ssl_);
+  ssl_.reset(ssl);
 }
 
 int TlsConnection::Classify(int ret, error_code& ec) {
   if (ret > 0) return 0;
   const int sys = errno;
-  const int err = SSL_get_error(ssl_, ret);
+  const int err = SSL_get_error(ssl_.get(), ret);
   const unsigned long queued = ERR_get_error();
   ERR_clear_error();
   switch (err) {
@@ -185,7 +181,7 @@ io::Task<void> TlsConnection::Handshake(error_code& ec) {
   for (;;) {
     ERR_clear_error();
     errno = 0;
-    const int step = Classify(SSL_do_handshake(ssl_), ec);
+    const int step = Classify(SSL_do_handshake(ssl_.get()), ec);
     if (step == 0) co_return;
     if (step < 0 || !co_await Wait(step == 1, ec)) co_return;
   }
@@ -197,7 +193,7 @@ io::Task<size_t> TlsConnection::ReadSome(void* data, size_t size, error_code& ec
     ERR_clear_error();
     errno = 0;
     size_t n = 0;
-    const int step = Classify(SSL_read_ex(ssl_, data, size, &n), ec);
+    const int step = Classify(SSL_read_ex(ssl_.get(), data, size, &n), ec);
     if (step == 0) co_return n;
     if (step < 0 || !co_await Wait(step == 1, ec)) co_return 0;
   }
@@ -219,7 +215,7 @@ io::Task<void> TlsConnection::Write(std::string_view head, std::string_view body
       ERR_clear_error();
       errno = 0;
       size_t n = 0;
-      const int step = Classify(SSL_write_ex(ssl_, part.data(), part.size(), &n), ec);
+      const int step = Classify(SSL_write_ex(ssl_.get(), part.data(), part.size(), &n), ec);
       if (step == 0) break;
       if (step < 0 || !co_await Wait(step == 1, ec)) co_return;
     }
@@ -228,9 +224,9 @@ io::Task<void> TlsConnection::Write(std::string_view head, std::string_view body
 }
 
 io::Task<void> TlsConnection::CloseAfterUnreadInput(std::chrono::seconds linger) {
-  if (ssl_ != nullptr && SSL_is_init_finished(ssl_)) {
+  if (ssl_ != nullptr && SSL_is_init_finished(ssl_.get())) {
     ERR_clear_error();
-    SSL_shutdown(ssl_);
+    SSL_shutdown(ssl_.get());
     ERR_clear_error();
   }
   error_code ec;
@@ -246,11 +242,11 @@ io::Task<void> TlsConnection::CloseAfterUnreadInput(std::chrono::seconds linger)
 }
 
 void TlsConnection::Close() {
-  if (ssl_ != nullptr && SSL_is_init_finished(ssl_)) {
+  if (ssl_ != nullptr && SSL_is_init_finished(ssl_.get())) {
     // One close_notify if the socket takes it now; the client's own
     // close_notify is not waited for.
     ERR_clear_error();
-    SSL_shutdown(ssl_);
+    SSL_shutdown(ssl_.get());
     ERR_clear_error();
   }
   error_code ignored;

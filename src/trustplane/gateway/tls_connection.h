@@ -1,8 +1,9 @@
 // TlsConnection: a client connection's TLS with OpenSSL on a BIO of our own.
 // Writes go from OpenSSL straight to the socket (send with MSG_NOSIGNAL);
 // reads come from a buffer that one asynchronous socket read fills whenever
-// OpenSSL has consumed it (Asio tries that read at once, so a request that
-// is already there costs one recv and no trip through epoll). Asio's
+// OpenSSL has consumed it. Asio tries that read at once; the connection
+// first lets the connections already queued run, so the read usually finds
+// the client's bytes there and costs one recv, no trip through epoll. Asio's
 // ssl::stream instead passes every record through a memory BIO pair and runs
 // an operation state machine per read and write; on the keep-alive path
 // that was a good part of the gateway's own CPU.
@@ -20,6 +21,7 @@
 #include <string_view>
 #include <vector>
 
+#include "trustplane/base/openssl_ptr.h"
 #include "trustplane/gateway/connection_deadline.h"
 #include "trustplane/gateway/io_types.h"
 
@@ -29,12 +31,11 @@ class TlsConnection {
  public:
   // On failure (out of memory) ok() is false.
   TlsConnection(io::Socket socket, SSL_CTX* ctx, ConnectionDeadline& deadline);
-  ~TlsConnection();
   TlsConnection(const TlsConnection&) = delete;
   TlsConnection& operator=(const TlsConnection&) = delete;
 
   bool ok() const { return ssl_ != nullptr; }
-  SSL* native_handle() { return ssl_; }
+  SSL* native_handle() { return ssl_.get(); }
   io::Socket& socket() { return socket_; }
 
   io::Task<void> Handshake(boost::beast::error_code& ec);
@@ -65,7 +66,7 @@ class TlsConnection {
   int Classify(int ret, boost::beast::error_code& ec);
 
   io::Socket socket_;
-  SSL* ssl_ = nullptr;
+  OpenSslPtr<SSL, SSL_free> ssl_;  // after socket_: freed first, its BIO never closes the socket
   ConnectionDeadline& deadline_;
   std::string scratch_;   // head and body joined, reused across responses
   std::vector<char> in_;  // bytes from the socket that OpenSSL has not read yet
