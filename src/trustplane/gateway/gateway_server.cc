@@ -245,6 +245,13 @@ class GatewayServer::Impl {
     io::Socket* client = nullptr;
     io::Socket* backend = nullptr;  // the backend connection a request is waiting on
     bool idle = false;
+    // Ends the current step: its wait, if any, completes with a timeout.
+    void EndStep() {
+      deadline.Expire();
+      beast::error_code ignored;
+      if (client) client->cancel(ignored);
+      if (backend) backend->cancel(ignored);
+    }
   };
   struct Worker {
     // Its sockets, timers and acceptor are only ever touched on its own
@@ -564,11 +571,9 @@ void GatewayServer::Impl::Drain(Worker& w) {
   beast::error_code ec;
   if (w.acceptor) w.acceptor->close(ec);
   for (Session* s : w.sessions) {
-    if (!s->idle || !s->client) continue;
     // Expired as well as cancelled: a connection between its yield and its
     // read has no wait to cancel yet, and its read then ends at once.
-    s->deadline.Expire();
-    s->client->cancel();
+    if (s->idle) s->EndStep();
   }
   w.pool->Clear();
   w.work.reset();
@@ -598,9 +603,7 @@ io::Task<void> GatewayServer::Impl::SweepLoop(Worker& w) {
     co_await timer.async_wait(asio::redirect_error(kAwait, ec));
     const auto now = Clock::now();
     for (Session* s : w.sessions) {
-      if (!s->deadline.ExpireIfDue(now)) continue;
-      if (s->client) s->client->cancel(ec);
-      if (s->backend) s->backend->cancel(ec);
+      if (s->deadline.ExpireIfDue(now)) s->EndStep();
     }
   }
 }

@@ -179,8 +179,7 @@ io::Task<bool> TlsConnection::Wait(bool want_read, error_code& ec) {
 io::Task<void> TlsConnection::Handshake(error_code& ec) {
   ec = {};
   for (;;) {
-    ERR_clear_error();
-    errno = 0;
+    ClearErrors();
     const int step = Classify(SSL_do_handshake(ssl_.get()), ec);
     if (step == 0) co_return;
     if (step < 0 || !co_await Wait(step == 1, ec)) co_return;
@@ -190,8 +189,7 @@ io::Task<void> TlsConnection::Handshake(error_code& ec) {
 io::Task<size_t> TlsConnection::ReadSome(void* data, size_t size, error_code& ec) {
   ec = {};
   for (;;) {
-    ERR_clear_error();
-    errno = 0;
+    ClearErrors();
     size_t n = 0;
     const int step = Classify(SSL_read_ex(ssl_.get(), data, size, &n), ec);
     if (step == 0) co_return n;
@@ -212,8 +210,7 @@ io::Task<void> TlsConnection::Write(std::string_view head, std::string_view body
     while (!part.empty()) {
       // Without SSL_MODE_ENABLE_PARTIAL_WRITE a success wrote all of it; a
       // retry after a wait passes the same buffer, as OpenSSL requires.
-      ERR_clear_error();
-      errno = 0;
+      ClearErrors();
       size_t n = 0;
       const int step = Classify(SSL_write_ex(ssl_.get(), part.data(), part.size(), &n), ec);
       if (step == 0) break;
@@ -223,12 +220,17 @@ io::Task<void> TlsConnection::Write(std::string_view head, std::string_view body
   if (scratch_.capacity() > kKeptScratch) std::string().swap(scratch_);
 }
 
+void TlsConnection::SendCloseNotify() {
+  // One close_notify if the socket takes it now; the client's own
+  // close_notify is not waited for.
+  if (ssl_ == nullptr || !SSL_is_init_finished(ssl_.get())) return;
+  ClearErrors();
+  SSL_shutdown(ssl_.get());
+  ClearErrors();
+}
+
 io::Task<void> TlsConnection::CloseAfterUnreadInput(std::chrono::seconds linger) {
-  if (ssl_ != nullptr && SSL_is_init_finished(ssl_.get())) {
-    ERR_clear_error();
-    SSL_shutdown(ssl_.get());
-    ERR_clear_error();
-  }
+  SendCloseNotify();
   error_code ec;
   socket_.shutdown(io::Socket::shutdown_send, ec);
   deadline_.ExpireAfter(linger);  // the sweep cancels the read below
@@ -242,13 +244,7 @@ io::Task<void> TlsConnection::CloseAfterUnreadInput(std::chrono::seconds linger)
 }
 
 void TlsConnection::Close() {
-  if (ssl_ != nullptr && SSL_is_init_finished(ssl_.get())) {
-    // One close_notify if the socket takes it now; the client's own
-    // close_notify is not waited for.
-    ERR_clear_error();
-    SSL_shutdown(ssl_.get());
-    ERR_clear_error();
-  }
+  SendCloseNotify();
   error_code ignored;
   socket_.close(ignored);
 }

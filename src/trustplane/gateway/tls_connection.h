@@ -12,9 +12,11 @@
 // operation the worker's sweep cancelled ends with beast::error::timeout.
 #pragma once
 
+#include <openssl/err.h>
 #include <openssl/ssl.h>
 
 #include <boost/beast/core/error.hpp>
+#include <cerrno>
 #include <chrono>
 #include <cstddef>
 #include <string>
@@ -64,6 +66,12 @@ class TlsConnection {
   // Runs one OpenSSL call's outcome through SSL_get_error: 0 done, 1 wait
   // for read, 2 wait for write, -1 failed (ec set).
   int Classify(int ret, boost::beast::error_code& ec);
+  // Before an OpenSSL I/O call: what Classify reads must be that call's.
+  static void ClearErrors() {
+    ERR_clear_error();
+    errno = 0;
+  }
+  void SendCloseNotify();
 
   io::Socket socket_;
   OpenSslPtr<SSL, SSL_free> ssl_;  // after socket_: freed first, its BIO never closes the socket
