@@ -24,8 +24,9 @@ struct Csr::Data {
   ExtensionPtr san_extension;
   x509::PublicKeyInfo key;
   bool requests_ca = false;
-  // The request's key when the fast path built it; then the X509_REQ's own
-  // key cache is empty (OpenSSL would decode on demand, and fail).
+  // The request's key when the fast path built it or Generate made the
+  // request; then the X509_REQ's own key cache is empty (OpenSSL would
+  // decode on demand, and fail).
   EvpPkeyPtr pkey;
 };
 
@@ -402,9 +403,14 @@ Result<Csr> Csr::Generate(const CertificateRequest& request, const PrivateKey& k
   EVP_PKEY* pkey = NativeKey::Of(key);
   TP_ASSIGN_OR_RETURN(NamePtr name, BuildName(request.subject));
   if (X509_REQ_set_version(req, X509_REQ_VERSION_1) != 1 ||
-      X509_REQ_set_subject_name(req, name.get()) != 1 || X509_REQ_set_pubkey(req, pkey) != 1) {
+      X509_REQ_set_subject_name(req, name.get()) != 1) {
     return Status::Internal(OpenSslError("cannot build the CSR"));
   }
+  X509PubkeyPtr public_key = PublicKeyInfoOf(pkey);
+  if (!public_key) return Status::Internal(OpenSslError("cannot encode the CSR's public key"));
+  TP_RETURN_IF_ERROR(CopyPublicKeyInfo(public_key.get(), X509_REQ_get_X509_PUBKEY(req)));
+  if (EVP_PKEY_up_ref(pkey) != 1) return Status::Internal(OpenSslError("cannot share the CSR's key"));
+  d->pkey.reset(pkey);
   ExtensionsPtr exts(sk_X509_EXTENSION_new_null());
   if (!request.hosts.empty()) {
     // With an empty subject the SANs carry the identity: RFC 5280 4.2.1.6 wants them critical.

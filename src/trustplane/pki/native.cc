@@ -1,6 +1,8 @@
 #include "trustplane/pki/native.h"
 
 #include <arpa/inet.h>
+#include <openssl/core_names.h>
+#include <openssl/ec.h>
 #include <openssl/err.h>
 #include <openssl/sha.h>
 
@@ -54,6 +56,28 @@ Status PushString(GENERAL_NAMES* names, int type, const std::string& value) {
   if (sk_GENERAL_NAME_push(names, gen.get()) <= 0) return Status::Internal("out of memory");
   gen.release();
   return Status::Ok();
+}
+
+// The curve's NID from the group name a provider key reports.
+int CurveNid(EVP_PKEY* key) {
+  char group[64] = {};
+  size_t len = 0;
+  if (EVP_PKEY_get_utf8_string_param(key, OSSL_PKEY_PARAM_GROUP_NAME, group, sizeof group, &len) != 1) {
+    return NID_undef;
+  }
+  const int nid = OBJ_sn2nid(group);
+  return nid != NID_undef ? nid : EC_curve_nist2nid(group);
+}
+
+// Algorithm, parameters and bits into a new X509_PUBKEY; takes `bits`.
+X509PubkeyPtr AssemblePublicKeyInfo(int algorithm, int param_type, void* param, unsigned char* bits, size_t len) {
+  X509PubkeyPtr info(X509_PUBKEY_new());
+  if (!info || X509_PUBKEY_set0_param(info.get(), OBJ_nid2obj(algorithm), param_type, param, bits,
+                                      static_cast<int>(len)) != 1) {
+    OPENSSL_free(bits);
+    return nullptr;
+  }
+  return info;
 }
 
 }  // namespace
@@ -145,6 +169,59 @@ x509::PublicKeyInfo DescribeKey(const EVP_PKEY* key) {
       info.description = OBJ_nid2sn(EVP_PKEY_get_base_id(key));
   }
   return info;
+}
+
+X509PubkeyPtr PublicKeyInfoOf(EVP_PKEY* key) {
+  if (EVP_PKEY_is_a(key, "EC")) {
+    const int curve = CurveNid(key);
+    size_t len = 0;
+    if (curve != NID_undef &&
+        EVP_PKEY_get_octet_string_param(key, OSSL_PKEY_PARAM_ENCODED_PUBLIC_KEY, nullptr, 0, &len) == 1) {
+      auto* bits = static_cast<unsigned char*>(OPENSSL_malloc(len));
+      if (bits != nullptr &&
+          EVP_PKEY_get_octet_string_param(key, OSSL_PKEY_PARAM_ENCODED_PUBLIC_KEY, bits, len, &len) == 1) {
+        return AssemblePublicKeyInfo(NID_X9_62_id_ecPublicKey, V_ASN1_OBJECT, OBJ_nid2obj(curve), bits, len);
+      }
+      OPENSSL_free(bits);
+    }
+  } else if (EVP_PKEY_is_a(key, "ED25519")) {
+    size_t len = 0;
+    if (EVP_PKEY_get_raw_public_key(key, nullptr, &len) == 1) {
+      auto* bits = static_cast<unsigned char*>(OPENSSL_malloc(len));
+      if (bits != nullptr && EVP_PKEY_get_raw_public_key(key, bits, &len) == 1) {
+        return AssemblePublicKeyInfo(NID_ED25519, V_ASN1_UNDEF, nullptr, bits, len);
+      }
+      OPENSSL_free(bits);
+    }
+  }
+  ERR_clear_error();
+  X509_PUBKEY* info = nullptr;
+  if (X509_PUBKEY_set(&info, key) != 1) return nullptr;
+  return X509PubkeyPtr(info);
+}
+
+Status CopyPublicKeyInfo(const X509_PUBKEY* from, X509_PUBKEY* to) {
+  ASN1_OBJECT* algorithm = nullptr;
+  const unsigned char* bits = nullptr;
+  int len = 0;
+  X509_ALGOR* params = nullptr;
+  if (X509_PUBKEY_get0_param(&algorithm, &bits, &len, &params, from) != 1) {
+    return Status::InvalidArgument(OpenSslError("the public key cannot be read"));
+  }
+  int param_type = V_ASN1_UNDEF;
+  const void* param = nullptr;
+  X509_ALGOR_get0(nullptr, &param_type, &param, params);
+  void* param_copy = nullptr;
+  if (param_type == V_ASN1_OBJECT) {
+    param_copy = OBJ_dup(static_cast<const ASN1_OBJECT*>(param));
+  } else if (param != nullptr && param_type != V_ASN1_NULL && param_type != V_ASN1_UNDEF) {
+    param_copy = ASN1_STRING_dup(static_cast<const ASN1_STRING*>(param));
+  }
+  auto* key_bits = static_cast<unsigned char*>(OPENSSL_memdup(bits, static_cast<size_t>(len)));
+  if (X509_PUBKEY_set0_param(to, OBJ_dup(algorithm), param_type, param_copy, key_bits, len) != 1) {
+    return Status::Internal(OpenSslError("cannot copy the public key"));
+  }
+  return Status::Ok();
 }
 
 Result<NamePtr> BuildName(const Subject& subject) {

@@ -65,7 +65,7 @@ Status KeySpec::Validate() const {
 PrivateKey::PrivateKey(EVP_PKEY* owned)
     : key_(owned, EVP_PKEY_free),
       info_(std::make_shared<const x509::PublicKeyInfo>(DescribeKey(owned))),
-      spki_der_(std::make_shared<const std::string>(ToDer<EVP_PKEY, i2d_PUBKEY>(owned))) {}
+      spki_der_(std::make_shared<const std::string>(ToDer<X509_PUBKEY, i2d_X509_PUBKEY>(PublicKeyInfoOf(owned).get()))) {}
 
 Result<PrivateKey> PrivateKey::Generate(const KeySpec& spec) {
   TP_RETURN_IF_ERROR(spec.Validate());

@@ -92,27 +92,11 @@ Subject FillSubject(const Subject& override_subject, const X509_NAME* csr_name) 
 // which costs more than signing. Returns the SHA-1 key identifier of the
 // key bits (RFC 5280 4.2.1.2, method 1).
 Result<std::string> CopyPublicKey(X509_REQ* req, X509* cert) {
-  ASN1_OBJECT* algorithm = nullptr;
+  const X509_PUBKEY* from = X509_REQ_get_X509_PUBKEY(req);
+  TP_RETURN_IF_ERROR(CopyPublicKeyInfo(from, X509_get_X509_PUBKEY(cert)));
   const unsigned char* bits = nullptr;
   int len = 0;
-  X509_ALGOR* params = nullptr;
-  if (X509_PUBKEY_get0_param(&algorithm, &bits, &len, &params, X509_REQ_get_X509_PUBKEY(req)) != 1) {
-    return Status::InvalidArgument(OpenSslError("the CSR's public key cannot be read"));
-  }
-  int param_type = V_ASN1_UNDEF;
-  const void* param = nullptr;
-  X509_ALGOR_get0(nullptr, &param_type, &param, params);
-  void* param_copy = nullptr;
-  if (param_type == V_ASN1_OBJECT) {
-    param_copy = OBJ_dup(static_cast<const ASN1_OBJECT*>(param));
-  } else if (param != nullptr && param_type != V_ASN1_NULL && param_type != V_ASN1_UNDEF) {
-    param_copy = ASN1_STRING_dup(static_cast<const ASN1_STRING*>(param));
-  }
-  auto* key_bits = static_cast<unsigned char*>(OPENSSL_memdup(bits, static_cast<size_t>(len)));
-  if (X509_PUBKEY_set0_param(X509_get_X509_PUBKEY(cert), OBJ_dup(algorithm), param_type, param_copy,
-                             key_bits, len) != 1) {
-    return Status::Internal(OpenSslError("cannot copy the CSR's public key"));
-  }
+  X509_PUBKEY_get0_param(nullptr, &bits, &len, nullptr, from);
   unsigned char digest[SHA_DIGEST_LENGTH];
   SHA1(bits, static_cast<size_t>(len), digest);
   return std::string(reinterpret_cast<char*>(digest), sizeof digest);

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "support/subprocess.h"
@@ -147,6 +148,30 @@ TEST(CsrTest, GeneratesForEveryKeyKind) {
     ASSERT_TRUE(back.ok()) << c.algo << ": " << back.status().ToString();
     EXPECT_EQ(back->public_key().type, c.type) << c.algo;
     EXPECT_EQ(back->public_key().bits, c.bits) << c.algo;
+  }
+}
+
+// The SubjectPublicKeyInfo trustplane assembles itself (no OpenSSL encoder)
+// must be byte for byte what openssl writes for the same key, in the key's
+// own public_key_der() and in a generated request, which openssl verifies.
+TEST(CsrTest, PublicKeyInfoIsWhatOpensslEncodesForEveryKeyKind) {
+  TempDir dir;
+  for (const auto& [algo, size] : std::vector<std::pair<std::string, int>>{
+           {"ecdsa", 256}, {"ecdsa", 384}, {"ecdsa", 521}, {"rsa", 2048}, {"ed25519", 0}}) {
+    const std::string name = algo + std::to_string(size);
+    const PrivateKey key = NewKey(algo, size);
+    ASSERT_TRUE(key.WriteFile(dir.Join(name + "-key.pem")).ok());
+    OpenSsl({"pkey", "-in", dir.Join(name + "-key.pem"), "-pubout", "-outform", "DER", "-out",
+             dir.Join(name + "-pub.der")});
+    EXPECT_EQ(key.public_key_der(), testing::ReadFile(dir.Join(name + "-pub.der"))) << name;
+
+    WriteFile(dir.Join(name + ".csr"), MustGenerate(ServiceRequest(), key).ToPem());
+    testing::ProcessResult verify =
+        testing::RunProcess({"openssl", "req", "-in", dir.Join(name + ".csr"), "-noout", "-verify"});
+    EXPECT_NE((verify.out + verify.err).find("verify OK"), std::string::npos) << name << verify.err;
+    EXPECT_EQ(OpenSsl({"req", "-in", dir.Join(name + ".csr"), "-noout", "-pubkey"}),
+              OpenSsl({"pkey", "-in", dir.Join(name + "-key.pem"), "-pubout"}))
+        << name;
   }
 }
 
