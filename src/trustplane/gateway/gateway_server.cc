@@ -33,7 +33,7 @@
 #include "trustplane/gateway/access_log.h"
 #include "trustplane/gateway/backend_pool.h"
 #include "trustplane/gateway/client_verifier.h"
-#include "trustplane/gateway/connection_deadline.h"
+#include "trustplane/net/connection_deadline.h"
 #include "trustplane/gateway/io_types.h"
 #include "trustplane/gateway/metrics.h"
 #include "trustplane/gateway/tls_connection.h"
@@ -241,7 +241,7 @@ class GatewayServer::Impl {
   using LivePtr = std::shared_ptr<const LiveConfig>;
 
   struct Session {
-    ConnectionDeadline deadline;
+    net::ConnectionDeadline deadline;
     io::Socket* client = nullptr;
     io::Socket* backend = nullptr;  // the backend connection a request is waiting on
     bool idle = false;
@@ -665,7 +665,7 @@ io::Task<void> GatewayServer::Impl::ServeConnection(Worker& w, Session& session,
                                                     TlsConnection& stream, LivePtr live,
                                                     const std::string& remote) {
   const auto start = Clock::now();
-  ConnectionDeadline& deadline = session.deadline;
+  net::ConnectionDeadline& deadline = session.deadline;
   ConnectionTrust conn;
   live->verifier->Prepare(stream.native_handle(), &conn);
 

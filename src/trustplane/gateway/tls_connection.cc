@@ -88,7 +88,7 @@ struct TlsBio {
   }
 };
 
-TlsConnection::TlsConnection(io::Socket socket, SSL_CTX* ctx, ConnectionDeadline& deadline)
+TlsConnection::TlsConnection(io::Socket socket, SSL_CTX* ctx, net::ConnectionDeadline& deadline)
     : socket_(std::move(socket)), deadline_(deadline) {
   // Writes go straight to the descriptor and must not block.
   error_code ec;

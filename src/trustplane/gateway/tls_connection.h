@@ -24,7 +24,7 @@
 #include <vector>
 
 #include "trustplane/base/openssl_ptr.h"
-#include "trustplane/gateway/connection_deadline.h"
+#include "trustplane/net/connection_deadline.h"
 #include "trustplane/gateway/io_types.h"
 
 namespace trustplane::gateway {
@@ -32,7 +32,7 @@ namespace trustplane::gateway {
 class TlsConnection {
  public:
   // On failure (out of memory) ok() is false.
-  TlsConnection(io::Socket socket, SSL_CTX* ctx, ConnectionDeadline& deadline);
+  TlsConnection(io::Socket socket, SSL_CTX* ctx, net::ConnectionDeadline& deadline);
   TlsConnection(const TlsConnection&) = delete;
   TlsConnection& operator=(const TlsConnection&) = delete;
 
@@ -75,7 +75,7 @@ class TlsConnection {
 
   io::Socket socket_;
   OpenSslPtr<SSL, SSL_free> ssl_;  // after socket_: freed first, its BIO never closes the socket
-  ConnectionDeadline& deadline_;
+  net::ConnectionDeadline& deadline_;
   std::string scratch_;   // head and body joined, reused across responses
   std::vector<char> in_;  // bytes from the socket that OpenSSL has not read yet
   size_t in_pos_ = 0;

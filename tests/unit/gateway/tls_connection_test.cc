@@ -105,7 +105,7 @@ class TlsConnectionTest : public ::testing::Test {
   SslCtx ctx_;
   asio::io_context io_{1};
   io::Acceptor acceptor_;
-  ConnectionDeadline deadline_;
+  net::ConnectionDeadline deadline_;
 };
 
 TEST_F(TlsConnectionTest, ReadsWhatTheClientSentAndWritesMoreThanOneRecordIntact) {
@@ -189,7 +189,7 @@ TEST_F(TlsConnectionTest, APassedDeadlineEndsAWaitingReadWithATimeout) {
     deadline_.ExpireAfter(std::chrono::seconds(0));
     io::Timer sweep(io_, std::chrono::milliseconds(50));
     sweep.async_wait([&](error_code) {
-      if (deadline_.ExpireIfDue(ConnectionDeadline::Clock::now())) conn.socket().cancel();
+      if (deadline_.ExpireIfDue(net::ConnectionDeadline::Clock::now())) conn.socket().cancel();
     });
     char buf[64];
     co_await conn.ReadSome(buf, sizeof(buf), ec);

@@ -1,8 +1,8 @@
-// ConnectionDeadline: when a client connection's current step (handshake,
-// idle wait, request head, backend exchange, ...) must be over. Setting it is
-// a clock read and a store; the worker's sweep (see GatewayServer) checks
-// every connection a few times a second and cancels the sockets of one whose
-// deadline passed. A timer per I/O operation, as Beast's basic_stream keeps,
+// ConnectionDeadline: when a connection's current step (handshake, idle
+// wait, request head, backend exchange, ...) must be over. Setting it is a
+// clock read and a store; the server's sweep (GatewayServer, HttpServer)
+// checks every connection a few times a second, on the connection's own
+// thread, and cancels the sockets of one whose deadline passed. A timer per I/O operation, as Beast's basic_stream keeps,
 // costs a timer-queue insert and cancel on every read and write of the
 // keep-alive path; second-granularity timeouts need no such precision.
 #pragma once
@@ -11,13 +11,13 @@
 #include <boost/beast/core/error.hpp>
 #include <chrono>
 
-namespace trustplane::gateway {
+namespace trustplane::net {
 
 class ConnectionDeadline {
  public:
   using Clock = std::chrono::steady_clock;
 
-  void ExpireAfter(std::chrono::seconds d) {
+  void ExpireAfter(Clock::duration d) {
     at_ = Clock::now() + d;
     expired_ = false;
   }
@@ -43,4 +43,4 @@ class ConnectionDeadline {
   bool expired_ = false;
 };
 
-}  // namespace trustplane::gateway
+}  // namespace trustplane::net
