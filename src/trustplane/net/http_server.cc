@@ -9,15 +9,17 @@
 #include <algorithm>
 #include <array>
 #include <atomic>
+#include <boost/asio/basic_socket_acceptor.hpp>
+#include <boost/asio/basic_stream_socket.hpp>
+#include <boost/asio/basic_waitable_timer.hpp>
 #include <boost/asio/dispatch.hpp>
+#include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/ssl.hpp>
-#include <boost/asio/strand.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
-#include <boost/beast/ssl.hpp>
 #include <boost/beast/version.hpp>
 #include <cctype>
 #include <condition_variable>
@@ -26,6 +28,7 @@
 #include <thread>
 #include <unordered_map>
 
+#include "trustplane/net/connection_deadline.h"
 #include "trustplane/net/http_wire.h"
 
 namespace trustplane::net {
@@ -34,12 +37,18 @@ namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace http = beast::http;
 using tcp = asio::ip::tcp;
-// Each connection runs on its own strand of the shared io_context; the
-// concrete strand type (rather than any_io_executor) spares every operation
-// the type-erased executor copies.
-using Strand = asio::strand<asio::io_context::executor_type>;
-using TcpStream = beast::basic_stream<tcp, Strand>;
-using TlsStream = beast::ssl_stream<TcpStream>;
+// Each worker thread runs its own io_context and a connection stays on one
+// worker from accept to close, so no strand is needed, and sockets use
+// io_context's own executor type: handlers copy their stream's executor
+// several times per request, and a strand copy (a reference count) or the
+// type-erased any_io_executor showed in the OCSP profile.
+using Executor = asio::io_context::executor_type;
+using Socket = asio::basic_stream_socket<tcp, Executor>;
+using TlsStream = asio::ssl::stream<Socket>;
+using Acceptor = asio::basic_socket_acceptor<tcp, Executor>;
+using Timer = asio::basic_waitable_timer<std::chrono::steady_clock, asio::wait_traits<std::chrono::steady_clock>,
+                                         Executor>;
+using Clock = ConnectionDeadline::Clock;
 
 std::string_view HttpRequest::path() const {
   std::string_view t = target;
@@ -106,33 +115,49 @@ bool IsParseError(const beast::error_code& ec) {
 class SessionBase {
  public:
   virtual ~SessionBase() = default;
-  // Posted to the session's strand by Stop().
+  // Posted to the session's worker by Stop().
   virtual void PostStop() = 0;
+  // On the session's worker: cancels its I/O when its deadline has passed.
+  virtual void CancelIfExpired(Clock::time_point now) = 0;
 };
 
 struct HttpServer::Impl {
   HttpServerOptions options;
   AsyncHttpHandler handler;
-  // Declared before the io_context: pending handlers destroyed with it still
-  // unregister their sessions here.
+  // Declared before the workers: pending handlers destroyed with their
+  // io_context still unregister their sessions here.
   std::mutex mu;
   std::condition_variable cv;
-  std::unordered_map<SessionBase*, std::weak_ptr<SessionBase>> sessions;
+  struct Registered {
+    std::weak_ptr<SessionBase> session;
+    size_t worker;
+  };
+  std::unordered_map<SessionBase*, Registered> sessions;  // guarded by mu
   bool stopping = false;  // guarded by mu
   bool stopped = false;   // guarded by mu
   std::mutex stop_mu;     // one Stop() at a time
   std::shared_ptr<asio::ssl::context> tls;
-  asio::io_context ioc;
-  tcp::acceptor acceptor{asio::make_strand(ioc)};
+  struct Worker {
+    asio::io_context io;
+    std::unique_ptr<Timer> sweep;
+    std::thread thread;
+  };
+  std::vector<std::unique_ptr<Worker>> workers;
+  // On workers[0]; declared after the workers, so destroyed before them.
+  std::unique_ptr<Acceptor> acceptor;
+  size_t next_worker = 0;  // the acceptor's handler only
+  // How often a worker looks for connections past their deadline: a
+  // quarter of the shortest timeout, at most 250 ms.
+  Clock::duration sweep_interval{};
   uint16_t port = 0;
-  std::vector<std::thread> threads;
 
   void Accept();
+  void Sweep(size_t worker);
   // Registers a new session unless the server is stopping.
-  bool Register(const std::shared_ptr<SessionBase>& s) {
+  bool Register(const std::shared_ptr<SessionBase>& s, size_t worker) {
     std::lock_guard lock(mu);
     if (stopping) return false;
-    sessions.emplace(s.get(), s);
+    sessions.emplace(s.get(), Registered{s, worker});
     return true;
   }
   void Unregister(SessionBase* s) {
@@ -167,8 +192,18 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
     asio::post(stream_.get_executor(), [self = this->shared_from_this()] {
       self->stop_ = true;
       // Idle connections close now; a request being handled is answered first.
-      if (!self->in_request_) beast::get_lowest_layer(self->stream_).cancel();
+      if (!self->in_request_) {
+        self->deadline_.Expire();
+        beast::error_code ignored;
+        self->Lowest().cancel(ignored);
+      }
     });
+  }
+
+  void CancelIfExpired(Clock::time_point now) override {
+    if (!deadline_.ExpireIfDue(now)) return;
+    beast::error_code ignored;
+    Lowest().cancel(ignored);
   }
 
  private:
@@ -178,7 +213,7 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
 
   void Begin() {
     if constexpr (kTls) {
-      Lowest().expires_after(server_->options.io_timeout);
+      deadline_.ExpireAfter(server_->options.io_timeout);
       stream_.async_handshake(asio::ssl::stream_base::server,
                               [self = this->shared_from_this()](beast::error_code ec) {
                                 if (ec) return;  // bad client; nothing to answer
@@ -196,7 +231,7 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
     parser_.emplace();
     parser_->body_limit(server_->options.max_body_bytes);
     parser_->header_limit(static_cast<std::uint32_t>(server_->options.max_header_bytes));
-    Lowest().expires_after(server_->options.idle_timeout);
+    deadline_.ExpireAfter(server_->options.idle_timeout);
     http::async_read_header(stream_, buffer_, *parser_,
                             [self = this->shared_from_this()](beast::error_code ec, size_t) {
                               self->OnHeader(ec);
@@ -211,7 +246,7 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
     if (Lower(ToString(expect)) == "100-continue") {
       // curl waits a second for this before sending a body over 1 KiB.
       continue_.emplace(http::status::continue_, req.version());
-      Lowest().expires_after(server_->options.io_timeout);
+      deadline_.ExpireAfter(server_->options.io_timeout);
       http::async_write(stream_, *continue_,
                         [self = this->shared_from_this()](beast::error_code wec, size_t) {
                           if (wec) return self->Close();
@@ -232,7 +267,7 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
       if (ec && ec != http::error::need_more) return OnReadError(ec);
     }
     if (parser_->is_done()) return Handle();
-    Lowest().expires_after(server_->options.io_timeout);
+    deadline_.ExpireAfter(server_->options.io_timeout);
     http::async_read(stream_, buffer_, *parser_, [self = this->shared_from_this()](beast::error_code ec, size_t) {
       if (ec) return self->OnReadError(ec);
       self->Handle();
@@ -249,7 +284,10 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
                                 std::to_string(server_->options.max_header_bytes) + " bytes");
     }
     if (IsParseError(ec)) return SendError(400, "malformed HTTP request: " + ec.message());
-    Close();  // end of stream, timeout, reset, or Stop()
+    // Timed out: closed at once, as a client that went quiet gets no TLS
+    // goodbye either. End of stream, reset, or Stop(): the orderly close.
+    if (deadline_.expired() && !stop_) return CloseNow();
+    Close();
   }
 
   void Handle() {
@@ -266,10 +304,12 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
     answered_.store(false, std::memory_order_relaxed);
     const bool keep_alive = req.keep_alive();
     const unsigned version = req.version();
-    HttpResponder respond = [self = this->shared_from_this(), keep_alive, version](HttpResponse r) {
-      if (self->answered_.exchange(true)) return;
-      // Inline when the handler answers on this strand; posted otherwise.
-      asio::dispatch(self->stream_.get_executor(), [self, keep_alive, version, r = std::move(r)]() mutable {
+    HttpResponder respond = [self = this->shared_from_this(), keep_alive, version](HttpResponse r) mutable {
+      if (!self || self->answered_.exchange(true)) return;
+      // Inline when the handler answers on this worker; posted otherwise.
+      // The session moves along, so its last reference goes on its worker.
+      const Executor executor = self->stream_.get_executor();
+      asio::dispatch(executor, [self = std::move(self), keep_alive, version, r = std::move(r)]() mutable {
         self->Write(std::move(r), keep_alive && !self->stop_, version);
       });
     };
@@ -304,7 +344,7 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
     // complete: TLS bodies over 16 KiB were lost. A buffers_cat view drops
     // the empty buffer.
     const auto parts = beast::buffers_cat(asio::buffer(head_), asio::buffer(res_.body()));
-    Lowest().expires_after(server_->options.io_timeout);
+    deadline_.ExpireAfter(server_->options.io_timeout);
     asio::async_write(stream_, parts, [self = this->shared_from_this()](beast::error_code ec, size_t) {
       if (ec || !self->res_.keep_alive()) return self->Close();
       self->ReadHeader();
@@ -313,15 +353,12 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
 
   void Close() {
     in_request_ = false;
-    Lowest().expires_after(std::chrono::seconds(2));
+    deadline_.ExpireAfter(std::chrono::seconds(2));
     if constexpr (kTls) {
-      stream_.async_shutdown([self = this->shared_from_this()](beast::error_code) {
-        beast::error_code ignored;
-        self->Lowest().socket().close(ignored);
-      });
+      stream_.async_shutdown([self = this->shared_from_this()](beast::error_code) { self->CloseNow(); });
     } else {
       beast::error_code ignored;
-      Lowest().socket().shutdown(tcp::socket::shutdown_send, ignored);
+      Lowest().shutdown(tcp::socket::shutdown_send, ignored);
       // Drain what the client still sends (an unread body) until it closes,
       // so our last response is not lost to a reset.
       Drain();
@@ -332,13 +369,19 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
     Lowest().async_read_some(asio::buffer(scratch_),
                              [self = this->shared_from_this()](beast::error_code ec, size_t) {
                                if (!ec) return self->Drain();
-                               beast::error_code ignored;
-                               self->Lowest().socket().close(ignored);
+                               self->CloseNow();
                              });
+  }
+
+  void CloseNow() {
+    in_request_ = false;
+    beast::error_code ignored;
+    Lowest().close(ignored);
   }
 
   HttpServer::Impl* server_;
   Stream stream_;
+  ConnectionDeadline deadline_;
   std::string remote_;
   std::string client_subject_;
   beast::flat_buffer buffer_;
@@ -355,9 +398,9 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
 }  // namespace
 
 void HttpServer::Impl::Accept() {
-  using Socket = tcp::socket::rebind_executor<Strand>::other;
-  acceptor.async_accept(asio::make_strand(ioc), [this](beast::error_code ec, Socket socket) {
-    if (ec == asio::error::operation_aborted || !acceptor.is_open()) return;
+  const size_t worker = next_worker++ % workers.size();
+  acceptor->async_accept(workers[worker]->io, [this, worker](beast::error_code ec, Socket socket) {
+    if (ec == asio::error::operation_aborted || !acceptor->is_open()) return;
     if (!ec) {
       beast::error_code rec;
       // Responses are written whole; Nagle would only hold the next one on a
@@ -365,17 +408,36 @@ void HttpServer::Impl::Accept() {
       socket.set_option(tcp::no_delay(true), rec);
       auto ep = socket.remote_endpoint(rec);
       std::string remote = rec ? "" : ep.address().to_string() + ":" + std::to_string(ep.port());
-      std::shared_ptr<SessionBase> session;
       if (tls) {
         auto s = std::make_shared<Session<TlsStream>>(this, TlsStream(std::move(socket), *tls),
                                                       std::move(remote));
-        if (Register(s)) s->Start();
+        if (Register(s, worker)) s->Start();
       } else {
-        auto s = std::make_shared<Session<TcpStream>>(this, TcpStream(std::move(socket)), std::move(remote));
-        if (Register(s)) s->Start();
+        auto s = std::make_shared<Session<Socket>>(this, std::move(socket), std::move(remote));
+        if (Register(s, worker)) s->Start();
       }
     }
     Accept();  // transient errors (EMFILE, ...) do not stop the server
+  });
+}
+
+void HttpServer::Impl::Sweep(size_t worker) {
+  Timer& timer = *workers[worker]->sweep;
+  timer.expires_after(sweep_interval);
+  timer.async_wait([this, worker](beast::error_code ec) {
+    if (ec) return;
+    std::vector<std::shared_ptr<SessionBase>> mine;
+    {
+      std::lock_guard lock(mu);
+      for (auto& [raw, entry] : sessions) {
+        if (entry.worker != worker) continue;
+        if (auto s = entry.session.lock()) mine.push_back(std::move(s));
+      }
+    }
+    const auto now = Clock::now();
+    for (auto& s : mine) s->CancelIfExpired(now);
+    mine.clear();  // outside mu: a last reference unregisters
+    Sweep(worker);
   });
 }
 
@@ -398,7 +460,10 @@ Result<std::unique_ptr<HttpServer>> HttpServer::StartAsync(HttpServerOptions opt
   auto address = asio::ip::make_address(o.address, ec);
   if (ec) return Status::InvalidArgument("listen address '" + o.address + "' is not an IP address");
   tcp::endpoint endpoint(address, o.port);
-  auto& acc = impl->acceptor;
+  const int n = o.threads > 0 ? o.threads : UsableCpuCount();
+  for (int i = 0; i < n; ++i) impl->workers.push_back(std::make_unique<Impl::Worker>());
+  impl->acceptor = std::make_unique<Acceptor>(impl->workers.front()->io);
+  auto& acc = *impl->acceptor;
   acc.open(endpoint.protocol(), ec);
   if (!ec) acc.set_option(asio::socket_base::reuse_address(true), ec);
   if (!ec) acc.bind(endpoint, ec);
@@ -410,10 +475,15 @@ Result<std::unique_ptr<HttpServer>> HttpServer::StartAsync(HttpServerOptions opt
   acc.listen(asio::socket_base::max_listen_connections, ec);
   if (ec) return Status::Internal("listen: " + ec.message());
   impl->port = acc.local_endpoint().port();
+  const Clock::duration shortest = std::min(o.idle_timeout, o.io_timeout);
+  impl->sweep_interval = std::clamp<Clock::duration>(shortest / 4, std::chrono::milliseconds(10),
+                                                     std::chrono::milliseconds(250));
   impl->Accept();
-  const int n = o.threads > 0 ? o.threads : UsableCpuCount();
-  for (int i = 0; i < n; ++i) {
-    impl->threads.emplace_back([raw = impl.get()] { raw->ioc.run(); });
+  for (size_t i = 0; i < impl->workers.size(); ++i) {
+    Impl::Worker& w = *impl->workers[i];
+    w.sweep = std::make_unique<Timer>(w.io);
+    impl->Sweep(i);
+    w.thread = std::thread([&w] { w.io.run(); });
   }
   return std::unique_ptr<HttpServer>(new HttpServer(std::move(impl)));
 }
@@ -430,13 +500,13 @@ void HttpServer::Stop() {
     std::lock_guard lock(impl_->mu);
     if (impl_->stopped) return;
     impl_->stopping = true;
-    for (auto& [raw, weak] : impl_->sessions) {
-      if (auto s = weak.lock()) live.push_back(std::move(s));
+    for (auto& [raw, entry] : impl_->sessions) {
+      if (auto s = entry.session.lock()) live.push_back(std::move(s));
     }
   }
-  asio::post(impl_->acceptor.get_executor(), [impl = impl_.get()] {
+  asio::post(impl_->acceptor->get_executor(), [impl = impl_.get()] {
     beast::error_code ignored;
-    impl->acceptor.close(ignored);
+    impl->acceptor->close(ignored);
   });
   for (auto& s : live) s->PostStop();
   live.clear();  // the sessions' own handlers keep them alive
@@ -444,9 +514,10 @@ void HttpServer::Stop() {
     std::unique_lock lock(impl_->mu);
     impl_->cv.wait_for(lock, impl_->options.drain_timeout, [&] { return impl_->sessions.empty(); });
   }
-  impl_->ioc.stop();
-  for (auto& t : impl_->threads) t.join();
-  impl_->threads.clear();
+  for (auto& w : impl_->workers) w->io.stop();
+  for (auto& w : impl_->workers) {
+    if (w->thread.joinable()) w->thread.join();
+  }
   std::lock_guard lock(impl_->mu);
   impl_->stopped = true;
   impl_->cv.notify_all();

@@ -1,7 +1,8 @@
 // HttpServer: an HTTP/1.1 server (Boost.Beast on Boost.Asio) for the
-// control-plane APIs. One io_context runs on N threads; each connection is
-// served on its own strand, with keep-alive, size limits, timeouts and
-// optional TLS / mTLS. Handlers see only the small Request/Response structs
+// control-plane APIs. N worker threads each run an io_context; a connection
+// stays on one worker, with keep-alive, size limits, timeouts (checked a few
+// times a second: one fires up to 250 ms, or a quarter of the shortest
+// timeout, late) and optional TLS / mTLS. Handlers see only the small Request/Response structs
 // below, so no Beast type leaks into other modules.
 #pragma once
 

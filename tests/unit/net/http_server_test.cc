@@ -162,6 +162,34 @@ TEST(HttpServerTest, AnswersMalformedRequestsWith400AndHandlerExceptionsWith500)
   EXPECT_NE(raw.out.find("HTTP/1.1 400"), std::string::npos) << raw.out << raw.err;
 }
 
+// A raw client that sends `request`, then reads until the server closes
+// (exit 0) or 10 seconds pass (exit 124).
+ProcessResult SendAndReadUntilClosed(const HttpServer& s, const std::string& request) {
+  return RunProcess({"bash", "-c",
+                     "exec 3<>/dev/tcp/127.0.0.1/" + std::to_string(s.port()) + "; printf '" + request +
+                         "' >&3; timeout 10 cat <&3"});
+}
+
+TEST(HttpServerTest, ClosesConnectionsLeftIdleOrStalledMidRequest) {
+  HttpServerOptions o;
+  o.idle_timeout = std::chrono::milliseconds(300);
+  o.io_timeout = std::chrono::milliseconds(300);
+  auto s = StartOrDie(o, Echo);
+  ASSERT_TRUE(s);
+  // Answered, kept alive, then closed once idle for idle_timeout.
+  ProcessResult idle = SendAndReadUntilClosed(*s, "GET /one HTTP/1.1\\r\\nHost: x\\r\\n\\r\\n");
+  EXPECT_EQ(idle.exit_code, 0) << "the idle connection was not closed\n" << idle.out << idle.err;
+  EXPECT_NE(idle.out.find("HTTP/1.1 200"), std::string::npos) << idle.out;
+  EXPECT_NE(idle.out.find("GET /one"), std::string::npos) << idle.out;
+  // A body that stops arriving: closed after io_timeout, the handler never runs.
+  ProcessResult stalled = SendAndReadUntilClosed(
+      *s, "POST /two HTTP/1.1\\r\\nHost: x\\r\\nContent-Length: 100\\r\\n\\r\\nonly ten b");
+  EXPECT_EQ(stalled.exit_code, 0) << "the stalled connection was not closed\n" << stalled.err;
+  EXPECT_EQ(stalled.out, "");
+  // The server is unharmed.
+  EXPECT_NE(Curl({Url(*s, "/three")}).out.find("GET /three"), std::string::npos);
+}
+
 TEST(HttpServerTest, ReportsAPortInUseAsConflict) {
   auto s = StartOrDie({}, Echo);
   ASSERT_TRUE(s);
