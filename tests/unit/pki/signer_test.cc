@@ -1,6 +1,8 @@
 #include "trustplane/pki/signer.h"
 
 #include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <mutex>
 #include <set>
@@ -239,7 +241,7 @@ TEST_F(SignerTest, ValidityFollowsTheProfile) {
 TEST_F(SignerTest, SerialsArePositiveShortAndDistinct) {
   const Signer signer = MakeSigner(*ca_);
   std::set<std::string> serials;
-  constexpr int kCount = 200;
+  constexpr int kCount = 500;  // several refills of the per-thread pool of random bytes
   for (int i = 0; i < kCount; ++i) {
     auto issued = signer.Sign(leaf_csr_);
     ASSERT_TRUE(issued.ok()) << issued.status().ToString();
@@ -255,6 +257,29 @@ TEST_F(SignerTest, SerialsArePositiveShortAndDistinct) {
     serials.insert(cert.serial_hex());
   }
   EXPECT_EQ(serials.size(), static_cast<size_t>(kCount));
+}
+
+// Serials come from a per-thread pool of CSPRNG bytes; a forked child must
+// not hand out the serials its parent goes on to hand out.
+TEST(SerialNumberTest, AForkedChildDoesNotRepeatItsParentsSerials) {
+  RandomSerialNumber();  // the pool is filled before the fork
+  int fds[2];
+  ASSERT_EQ(pipe(fds), 0);
+  const pid_t child = fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    const std::string mine = RandomSerialNumber();
+    _exit(write(fds[1], mine.data(), mine.size()) == static_cast<ssize_t>(mine.size()) ? 0 : 1);
+  }
+  close(fds[1]);
+  const std::string parents = RandomSerialNumber();
+  std::string childs(kMaxSerialOctets, '\0');
+  EXPECT_EQ(read(fds[0], childs.data(), childs.size()), static_cast<ssize_t>(childs.size()));
+  close(fds[0]);
+  int status = 0;
+  ASSERT_EQ(waitpid(child, &status, 0), child);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+  EXPECT_NE(childs, parents);
 }
 
 TEST_F(SignerTest, ClientChosenSerialsOnlyWhereTheProfileAllows) {
