@@ -408,7 +408,7 @@ Result<Csr> Csr::Generate(const CertificateRequest& request, const PrivateKey& k
   }
   X509PubkeyPtr public_key = PublicKeyInfoOf(pkey);
   if (!public_key) return Status::Internal(OpenSslError("cannot encode the CSR's public key"));
-  TP_RETURN_IF_ERROR(CopyPublicKeyInfo(public_key.get(), X509_REQ_get_X509_PUBKEY(req)));
+  TP_RETURN_IF_ERROR(CopyPublicKeyInfo(public_key.get(), X509_REQ_get_X509_PUBKEY(req), "the key's public half"));
   if (EVP_PKEY_up_ref(pkey) != 1) return Status::Internal(OpenSslError("cannot share the CSR's key"));
   d->pkey.reset(pkey);
   ExtensionsPtr exts(sk_X509_EXTENSION_new_null());

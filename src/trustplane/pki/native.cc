@@ -200,13 +200,13 @@ X509PubkeyPtr PublicKeyInfoOf(EVP_PKEY* key) {
   return X509PubkeyPtr(info);
 }
 
-Status CopyPublicKeyInfo(const X509_PUBKEY* from, X509_PUBKEY* to) {
+Status CopyPublicKeyInfo(const X509_PUBKEY* from, X509_PUBKEY* to, const std::string& what) {
   ASN1_OBJECT* algorithm = nullptr;
   const unsigned char* bits = nullptr;
   int len = 0;
   X509_ALGOR* params = nullptr;
   if (X509_PUBKEY_get0_param(&algorithm, &bits, &len, &params, from) != 1) {
-    return Status::InvalidArgument(OpenSslError("the public key cannot be read"));
+    return Status::InvalidArgument(OpenSslError(what + " cannot be read"));
   }
   int param_type = V_ASN1_UNDEF;
   const void* param = nullptr;
@@ -219,7 +219,7 @@ Status CopyPublicKeyInfo(const X509_PUBKEY* from, X509_PUBKEY* to) {
   }
   auto* key_bits = static_cast<unsigned char*>(OPENSSL_memdup(bits, static_cast<size_t>(len)));
   if (X509_PUBKEY_set0_param(to, OBJ_dup(algorithm), param_type, param_copy, key_bits, len) != 1) {
-    return Status::Internal(OpenSslError("cannot copy the public key"));
+    return Status::Internal(OpenSslError("cannot copy " + what));
   }
   return Status::Ok();
 }

@@ -96,8 +96,8 @@ x509::PublicKeyInfo DescribeKey(const EVP_PKEY* key);
 // keys (RSA) go through the encoders.
 X509PubkeyPtr PublicKeyInfoOf(EVP_PKEY* key);
 // Copies the algorithm, parameters and key bits of `from` into `to`, as they
-// are (no re-encoding).
-Status CopyPublicKeyInfo(const X509_PUBKEY* from, X509_PUBKEY* to);
+// are (no re-encoding). `what` names `from` in errors ("the CSR's public key").
+Status CopyPublicKeyInfo(const X509_PUBKEY* from, X509_PUBKEY* to, const std::string& what);
 
 // The subject name as cfssl (Go's pkix.Name) orders it: C, ST, L, O, OU,
 // CN, serialNumber, then emailAddress and OID attributes. Several values of

@@ -93,7 +93,7 @@ Subject FillSubject(const Subject& override_subject, const X509_NAME* csr_name) 
 // key bits (RFC 5280 4.2.1.2, method 1).
 Result<std::string> CopyPublicKey(X509_REQ* req, X509* cert) {
   const X509_PUBKEY* from = X509_REQ_get_X509_PUBKEY(req);
-  TP_RETURN_IF_ERROR(CopyPublicKeyInfo(from, X509_get_X509_PUBKEY(cert)));
+  TP_RETURN_IF_ERROR(CopyPublicKeyInfo(from, X509_get_X509_PUBKEY(cert), "the CSR's public key"));
   const unsigned char* bits = nullptr;
   int len = 0;
   X509_PUBKEY_get0_param(nullptr, &bits, &len, nullptr, from);
