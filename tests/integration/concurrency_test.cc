@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <limits>
 #include <map>
 #include <random>
 #include <set>
@@ -102,12 +103,20 @@ TEST_F(ConcurrencyTest, SigkillAtRandomPointsLeavesAVerifiableAuditAndParseableS
     }
     return Write("crash-" + tag + ".pem", bundle);
   };
-  // How long one onboarding takes here, so the kills land inside it.
-  auto start = std::chrono::steady_clock::now();
   ASSERT_EQ(Tp({"trust", "add", "--tenant", "t0", bundle_of("warmup")}).exit_code, 0);
-  const int run_us = static_cast<int>(std::chrono::duration_cast<std::chrono::microseconds>(
-                                          std::chrono::steady_clock::now() - start)
-                                          .count());
+  // How long one onboarding takes here, so the kills land inside it: the
+  // fastest of three after the first (which also creates the store), bundles
+  // made beforehand. One slow calibration run on a noisy machine made the
+  // kills come too late, after most processes had finished.
+  int run_us = std::numeric_limits<int>::max();
+  for (int k = 0; k < 3; ++k) {
+    const std::string bundle = bundle_of("calibration" + std::to_string(k));
+    const auto start = std::chrono::steady_clock::now();
+    ASSERT_EQ(Tp({"trust", "add", "--tenant", "t0", bundle}).exit_code, 0);
+    run_us = std::min(run_us, static_cast<int>(std::chrono::duration_cast<std::chrono::microseconds>(
+                                                   std::chrono::steady_clock::now() - start)
+                                                   .count()));
+  }
   // Kill until 50 processes died mid-run (some finish first on a fast machine), bounded.
   int killed = 0;
   for (int i = 0; killed < 50 && i < 300; ++i) {
@@ -118,7 +127,11 @@ TEST_F(ConcurrencyTest, SigkillAtRandomPointsLeavesAVerifiableAuditAndParseableS
     usleep(std::uniform_int_distribution<int>(0, run_us * 2 / 3)(rng));
     kill(pid, SIGKILL);
     auto r = WaitProcess(pid);
-    if (r.signal == SIGKILL) ++killed;
+    if (r.signal == SIGKILL) {
+      ++killed;
+    } else {
+      run_us = std::max(1000, run_us * 3 / 4);  // it finished first: runs got faster, aim earlier
+    }
   }
   EXPECT_GE(killed, 50);
 
