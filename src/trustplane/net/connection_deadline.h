@@ -2,9 +2,10 @@
 // wait, request head, backend exchange, ...) must be over. Setting it is a
 // clock read and a store; the server's sweep (GatewayServer, HttpServer)
 // checks every connection a few times a second, on the connection's own
-// thread, and cancels the sockets of one whose deadline passed. A timer per I/O operation, as Beast's basic_stream keeps,
-// costs a timer-queue insert and cancel on every read and write of the
-// keep-alive path; second-granularity timeouts need no such precision.
+// thread, and cancels the sockets of one whose deadline passed. A timer per
+// I/O operation, as Beast's basic_stream keeps, costs a timer-queue insert
+// and cancel on every read and write of the keep-alive path; timeouts of
+// seconds need no such precision.
 #pragma once
 
 #include <boost/asio/error.hpp>
