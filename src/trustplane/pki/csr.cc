@@ -263,23 +263,10 @@ std::shared_ptr<Csr::Data> FastParse(std::string_view der) {
   if (!req) return nullptr;
   // The key's algorithm and bits move into the request as they are (no
   // re-encoding), as the signer later copies them into the certificate.
-  const ASN1_OBJECT* key_oid = nullptr;
-  int key_param_type = V_ASN1_UNDEF;
-  const void* key_param = nullptr;
-  X509_ALGOR_get0(&key_oid, &key_param_type, &key_param, info->pubkey->algorithm);
-  void* param_copy = nullptr;
-  if (key_param_type == V_ASN1_OBJECT) {
-    param_copy = OBJ_dup(static_cast<const ASN1_OBJECT*>(key_param));
-  } else if (key_param != nullptr && key_param_type != V_ASN1_NULL && key_param_type != V_ASN1_UNDEF) {
-    return nullptr;
-  }
   const ASN1_BIT_STRING* bits = info->pubkey->public_key;
-  const int bits_len = ASN1_STRING_length(bits);
-  auto* key_bits = static_cast<unsigned char*>(
-      OPENSSL_memdup(ASN1_STRING_get0_data(bits), static_cast<size_t>(bits_len)));
-  if (key_bits == nullptr && bits_len > 0) return nullptr;
-  if (X509_PUBKEY_set0_param(X509_REQ_get_X509_PUBKEY(req), OBJ_dup(key_oid), key_param_type, param_copy,
-                             key_bits, bits_len) != 1) {
+  if (!SetPublicKeyInfo(info->pubkey->algorithm, ASN1_STRING_get0_data(bits), ASN1_STRING_length(bits),
+                        X509_REQ_get_X509_PUBKEY(req), "the CSR's public key")
+           .ok()) {
     return nullptr;
   }
   // Version 1 (0) only; anything else goes the straightforward way.

@@ -200,17 +200,12 @@ X509PubkeyPtr PublicKeyInfoOf(EVP_PKEY* key) {
   return X509PubkeyPtr(info);
 }
 
-Status CopyPublicKeyInfo(const X509_PUBKEY* from, X509_PUBKEY* to, const std::string& what) {
-  ASN1_OBJECT* algorithm = nullptr;
-  const unsigned char* bits = nullptr;
-  int len = 0;
-  X509_ALGOR* params = nullptr;
-  if (X509_PUBKEY_get0_param(&algorithm, &bits, &len, &params, from) != 1) {
-    return Status::InvalidArgument(OpenSslError(what + " cannot be read"));
-  }
+Status SetPublicKeyInfo(const X509_ALGOR* algorithm, const unsigned char* bits, int len, X509_PUBKEY* to,
+                        std::string_view what) {
+  const ASN1_OBJECT* oid = nullptr;
   int param_type = V_ASN1_UNDEF;
   const void* param = nullptr;
-  X509_ALGOR_get0(nullptr, &param_type, &param, params);
+  X509_ALGOR_get0(&oid, &param_type, &param, algorithm);
   void* param_copy = nullptr;
   if (param_type == V_ASN1_OBJECT) {
     param_copy = OBJ_dup(static_cast<const ASN1_OBJECT*>(param));
@@ -218,10 +213,20 @@ Status CopyPublicKeyInfo(const X509_PUBKEY* from, X509_PUBKEY* to, const std::st
     param_copy = ASN1_STRING_dup(static_cast<const ASN1_STRING*>(param));
   }
   auto* key_bits = static_cast<unsigned char*>(OPENSSL_memdup(bits, static_cast<size_t>(len)));
-  if (X509_PUBKEY_set0_param(to, OBJ_dup(algorithm), param_type, param_copy, key_bits, len) != 1) {
-    return Status::Internal(OpenSslError("cannot copy " + what));
+  if (X509_PUBKEY_set0_param(to, OBJ_dup(oid), param_type, param_copy, key_bits, len) != 1) {
+    return Status::Internal(OpenSslError("cannot copy " + std::string(what)));
   }
   return Status::Ok();
+}
+
+Status CopyPublicKeyInfo(const X509_PUBKEY* from, X509_PUBKEY* to, std::string_view what) {
+  const unsigned char* bits = nullptr;
+  int len = 0;
+  X509_ALGOR* algorithm = nullptr;
+  if (X509_PUBKEY_get0_param(nullptr, &bits, &len, &algorithm, from) != 1) {
+    return Status::InvalidArgument(OpenSslError(std::string(what) + " cannot be read"));
+  }
+  return SetPublicKeyInfo(algorithm, bits, len, to, what);
 }
 
 Result<NamePtr> BuildName(const Subject& subject) {

@@ -95,9 +95,12 @@ x509::PublicKeyInfo DescribeKey(const EVP_PKEY* key);
 // process and ~0.1 ms after, a few percent of a whole `ca gencert`. Other
 // keys (RSA) go through the encoders.
 X509PubkeyPtr PublicKeyInfoOf(EVP_PKEY* key);
-// Copies the algorithm, parameters and key bits of `from` into `to`, as they
-// are (no re-encoding). `what` names `from` in errors ("the CSR's public key").
-Status CopyPublicKeyInfo(const X509_PUBKEY* from, X509_PUBKEY* to, const std::string& what);
+// Sets `to` to this algorithm (with its parameters) and these key bits, as
+// they are (no re-encoding). `what` names the key in errors.
+Status SetPublicKeyInfo(const X509_ALGOR* algorithm, const unsigned char* bits, int len, X509_PUBKEY* to,
+                        std::string_view what);
+// SetPublicKeyInfo with the algorithm and bits of `from` ("the CSR's public key").
+Status CopyPublicKeyInfo(const X509_PUBKEY* from, X509_PUBKEY* to, std::string_view what);
 
 // The subject name as cfssl (Go's pkix.Name) orders it: C, ST, L, O, OU,
 // CN, serialNumber, then emailAddress and OID attributes. Several values of
