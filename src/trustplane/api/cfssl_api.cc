@@ -815,27 +815,6 @@ HttpResponse CrlDer(State& s, const HttpRequest& r) {
 
 HttpResponse Health(State&, const HttpRequest&) { return CfsslSuccess({{"healthy", true}}); }
 
-int HexValue(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
-std::string PercentDecode(std::string_view in) {
-  std::string out;
-  for (size_t i = 0; i < in.size(); ++i) {
-    if (in[i] == '%' && i + 2 < in.size() && HexValue(in[i + 1]) >= 0 &&
-        HexValue(in[i + 2]) >= 0) {
-      out += static_cast<char>(HexValue(in[i + 1]) * 16 + HexValue(in[i + 2]));
-      i += 2;
-    } else {
-      out += in[i];
-    }
-  }
-  return out;
-}
-
 // RFC 6960 appendix A: GET /ocsp/<url-encoded base64 DER>, or POST the DER.
 HttpResponse Ocsp(State& s, const HttpRequest& r) {
   if (!s.o.ocsp) return CfsslFailure(HttpError(404, "this server has no OCSP responder: start it with -responder"));
@@ -845,7 +824,7 @@ HttpResponse Ocsp(State& s, const HttpRequest& r) {
   } else {
     std::string_view path = r.path();
     std::string_view encoded = path.size() > 6 ? path.substr(6) : std::string_view();  // after "/ocsp/"
-    auto decoded = Base64Decode(PercentDecode(encoded));
+    auto decoded = Base64Decode(PercentDecode(encoded, /*plus_is_space=*/false));
     if (decoded.ok()) der = std::move(decoded).value();  // else "": malformedRequest
   }
   HttpResponse out{200, "application/ocsp-response", s.o.ocsp->Respond(der), {}};

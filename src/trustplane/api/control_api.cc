@@ -12,6 +12,7 @@
 
 #include "trustplane/api/rate_limiter.h"
 #include "trustplane/audit/effective.h"
+#include "trustplane/base/encoding.h"
 #include "trustplane/base/time.h"
 #include "trustplane/trust/bucket_layout.h"
 #include "trustplane/trust/trust_config.h"
@@ -74,28 +75,6 @@ std::vector<std::string_view> SplitPath(std::string_view path) {
   return out;
 }
 
-int HexValue(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
-std::string PercentDecode(std::string_view s) {
-  std::string out;
-  for (size_t i = 0; i < s.size(); ++i) {
-    if (s[i] == '+') {
-      out += ' ';
-    } else if (s[i] == '%' && i + 2 < s.size() && HexValue(s[i + 1]) >= 0 && HexValue(s[i + 2]) >= 0) {
-      out += static_cast<char>(HexValue(s[i + 1]) * 16 + HexValue(s[i + 2]));
-      i += 2;
-    } else {
-      out += s[i];
-    }
-  }
-  return out;
-}
-
 std::optional<std::string> QueryParam(std::string_view query, std::string_view name) {
   size_t i = 0;
   while (i <= query.size()) {
@@ -104,7 +83,7 @@ std::optional<std::string> QueryParam(std::string_view query, std::string_view n
     std::string_view kv = query.substr(i, j - i);
     size_t eq = kv.find('=');
     if (kv.substr(0, eq) == name) {
-      return eq == std::string_view::npos ? std::string() : PercentDecode(kv.substr(eq + 1));
+      return eq == std::string_view::npos ? std::string() : PercentDecode(kv.substr(eq + 1), /*plus_is_space=*/true);
     }
     i = j + 1;
   }

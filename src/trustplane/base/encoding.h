@@ -22,6 +22,11 @@ std::string Base64EncodeUnpadded(std::string_view bytes);
 // Accepts padded or unpadded standard base64; whitespace is ignored.
 Result<std::string> Base64Decode(std::string_view text);
 
+// URL percent-decoding (RFC 3986 2.1): "%2B" is '+'; a '%' without two hex
+// digits after it stays as it is. With plus_is_space (query strings, HTML
+// forms) a '+' is a space; in a path it is itself.
+std::string PercentDecode(std::string_view text, bool plus_is_space);
+
 // True when both strings are equal; time depends only on the lengths.
 bool ConstantTimeEquals(std::string_view a, std::string_view b);
 

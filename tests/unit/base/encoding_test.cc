@@ -25,6 +25,16 @@ TEST(Encoding, Base64PaddedAndUnpadded) {
   EXPECT_EQ(Base64EncodeUnpadded(std::string(32, '\x01')).size(), 43u);
 }
 
+TEST(Encoding, PercentDecodeTreatsPlusByContext) {
+  // A base64 OCSP request in a GET path keeps its '+'; a query value's '+' is a space.
+  EXPECT_EQ(PercentDecode("MFEw%2BTz+a%2f", /*plus_is_space=*/false), "MFEw+Tz+a/");
+  EXPECT_EQ(PercentDecode("a+b%20c", /*plus_is_space=*/true), "a b c");
+  // A '%' without two hex digits is kept as written.
+  EXPECT_EQ(PercentDecode("100%", false), "100%");
+  EXPECT_EQ(PercentDecode("%4", false), "%4");
+  EXPECT_EQ(PercentDecode("%zz%41", false), "%zzA");
+}
+
 TEST(Encoding, ConstantTimeEquals) {
   EXPECT_TRUE(ConstantTimeEquals("secret", "secret"));
   EXPECT_FALSE(ConstantTimeEquals("secret", "secreT"));
