@@ -1,7 +1,6 @@
 #include "trustplane/base/time.h"
 
 #include <chrono>
-#include <cstdio>
 #include <ctime>
 
 namespace trustplane {
@@ -39,6 +38,30 @@ std::string FormatRfc3339Offset(UnixSeconds t) {
   std::string s = FormatRfc3339(t);
   s.pop_back();
   return s + "+00:00";
+}
+
+std::string FormatHttpDate(UnixSeconds t) {
+  // Calendar arithmetic, not gmtime_r + snprintf: servers stamp every answer
+  // with it, and glibc's gmtime_r takes the time-zone lock.
+  static constexpr char kDays[] = "SunMonTueWedThuFriSat";
+  static constexpr char kMonths[] = "JanFebMarAprMayJunJulAugSepOctNovDec";
+  using namespace std::chrono;
+  const sys_seconds at{seconds{t}};
+  const sys_days day = floor<days>(at);
+  const year_month_day date{day};
+  const hh_mm_ss<seconds> time{at - day};
+  std::string out = "Sun, 00 Jan 0000 00:00:00 GMT";
+  const auto put = [&out](size_t pos, unsigned value, int digits) {
+    for (int i = digits - 1; i >= 0; --i, value /= 10) out[pos + static_cast<size_t>(i)] = static_cast<char>('0' + value % 10);
+  };
+  out.replace(0, 3, kDays + 3 * weekday{day}.c_encoding(), 3);
+  put(5, static_cast<unsigned>(date.day()), 2);
+  out.replace(8, 3, kMonths + 3 * (static_cast<unsigned>(date.month()) - 1), 3);
+  put(12, static_cast<unsigned>(static_cast<int>(date.year())), 4);
+  put(17, static_cast<unsigned>(time.hours().count()), 2);
+  put(20, static_cast<unsigned>(time.minutes().count()), 2);
+  put(23, static_cast<unsigned>(time.seconds().count()), 2);
+  return out;
 }
 
 Result<UnixSeconds> ParseRfc3339(std::string_view s) {

@@ -16,6 +16,9 @@ UnixSeconds NowUnix();
 std::string FormatRfc3339(UnixSeconds t);
 // "2026-11-22T11:21:08+00:00", the load balancer's header form.
 std::string FormatRfc3339Offset(UnixSeconds t);
+// "Sun, 06 Nov 1994 08:49:37 GMT": HTTP's date form (RFC 9110 5.6.7), in
+// English whatever the locale.
+std::string FormatHttpDate(UnixSeconds t);
 // Accepts "YYYY-MM-DDTHH:MM:SS[.frac](Z|+hh:mm|-hh:mm)"; fractions are dropped.
 Result<UnixSeconds> ParseRfc3339(std::string_view text);
 // Accepts a sum of <number><unit> with units s, m, h, d, w ("90d", "1h30m").

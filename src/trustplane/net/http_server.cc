@@ -28,6 +28,7 @@
 #include <thread>
 #include <unordered_map>
 
+#include "trustplane/base/time.h"
 #include "trustplane/net/connection_deadline.h"
 #include "trustplane/net/http_wire.h"
 
@@ -176,6 +177,19 @@ struct HttpServer::Impl {
 };
 
 namespace {
+
+// RFC 9110 6.6.1: an origin server with a clock sends Date. Formatted once
+// a second per worker thread, not once per response.
+const std::string& DateNow() {
+  thread_local UnixSeconds formatted_at = -1;
+  thread_local std::string text;
+  const UnixSeconds now = NowUnix();
+  if (now != formatted_at) {
+    text = FormatHttpDate(now);
+    formatted_at = now;
+  }
+  return text;
+}
 
 template <class Stream>
 class Session : public SessionBase, public std::enable_shared_from_this<Session<Stream>> {
@@ -328,25 +342,28 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
 
   void Write(HttpResponse r, bool keep_alive, unsigned version) {
     in_request_ = true;
-    res_ = {};
-    res_.version(version);
-    res_.result(static_cast<unsigned>(r.status));
-    res_.set(http::field::server, "trustplane");
-    if (!r.content_type.empty()) res_.set(http::field::content_type, r.content_type);
-    for (auto& [k, v] : r.headers) res_.set(k, v);
-    res_.body() = std::move(r.body);
-    res_.keep_alive(keep_alive);
-    res_.prepare_payload();
-    head_ = SerializeHead(res_);
+    if (StatusHasNoBody(r.status)) r.body.clear();
+    ResponseHeadFields head;
+    head.version = version;
+    head.status = r.status;
+    head.keep_alive = keep_alive;
+    head.server = "trustplane";
+    head.date = DateNow();
+    head.content_type = r.content_type;
+    head.extra = &r.headers;
+    head.content_length = r.body.size();
+    head_ = SerializeResponseHead(head);
+    body_ = std::move(r.body);
+    keep_alive_ = keep_alive;
     // Not a std::array of two buffers: once the head is written, Asio
     // (Boost 1.74) presents the rest as an empty buffer followed by the
     // body, and Beast's ssl_stream then writes nothing and reports the write
     // complete: TLS bodies over 16 KiB were lost. A buffers_cat view drops
     // the empty buffer.
-    const auto parts = beast::buffers_cat(asio::buffer(head_), asio::buffer(res_.body()));
+    const auto parts = beast::buffers_cat(asio::buffer(head_), asio::buffer(body_));
     deadline_.ExpireAfter(server_->options.io_timeout);
     asio::async_write(stream_, parts, [self = this->shared_from_this()](beast::error_code ec, size_t) {
-      if (ec || !self->res_.keep_alive()) return self->Close();
+      if (ec || !self->keep_alive_) return self->Close();
       self->ReadHeader();
     });
   }
@@ -387,8 +404,10 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
   std::optional<http::response<http::empty_body>> continue_;
-  http::response<http::string_body> res_;
-  std::string head_;  // res_'s start line and fields while they are written
+  // The answer being written.
+  std::string head_;
+  std::string body_;
+  bool keep_alive_ = false;
   char scratch_[4096];
   bool in_request_ = false;
   bool stop_ = false;

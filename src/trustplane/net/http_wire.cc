@@ -67,4 +67,36 @@ std::string SerializeHead(const http::response<http::string_body>& res) {
   return out;
 }
 
+bool StatusHasNoBody(int status) { return (status >= 100 && status < 200) || status == 204 || status == 304; }
+
+std::string SerializeResponseHead(const ResponseHeadFields& head) {
+  std::string out;
+  out.reserve(160 + head.content_type.size() + head.date.size());
+  AppendVersion(out, head.version);
+  out += ' ';
+  out += std::to_string(head.status);
+  out += ' ';
+  const auto reason = http::obsolete_reason(static_cast<http::status>(head.status));
+  out.append(reason.data(), reason.size());
+  out += "\r\n";
+  const auto field = [&out](std::string_view name, std::string_view value) {
+    if (value.empty()) return;
+    out.append(name);
+    out += ": ";
+    out.append(value);
+    out += "\r\n";
+  };
+  field("Server", head.server);
+  field("Date", head.date);
+  field("Content-Type", head.content_type);
+  if (head.extra) {
+    for (const auto& [name, value] : *head.extra) field(name, value);
+  }
+  if (!StatusHasNoBody(head.status)) field("Content-Length", std::to_string(head.content_length));
+  if (head.version >= 11 && !head.keep_alive) field("Connection", "close");
+  if (head.version < 11 && head.keep_alive) field("Connection", "keep-alive");
+  out += "\r\n";
+  return out;
+}
+
 }  // namespace trustplane::net

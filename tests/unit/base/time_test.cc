@@ -12,6 +12,12 @@ TEST(Time, Rfc3339RoundTrip) {
   EXPECT_EQ(ParseRfc3339("2026-11-22T12:21:08.123+01:00").value(), 1795346468);
 }
 
+TEST(Time, HttpDate) {
+  EXPECT_EQ(FormatHttpDate(784111777), "Sun, 06 Nov 1994 08:49:37 GMT");  // RFC 9110's example
+  EXPECT_EQ(FormatHttpDate(1795346468), "Sun, 22 Nov 2026 11:21:08 GMT");
+  EXPECT_EQ(FormatHttpDate(0), "Thu, 01 Jan 1970 00:00:00 GMT");
+}
+
 TEST(Time, Rfc3339RejectsBadInput) {
   EXPECT_EQ(ParseRfc3339("2026-11-22").status().code(), ErrorCode::kInvalidArgument);
   EXPECT_FALSE(ParseRfc3339("2026-11-22T11:21:08").ok());  // no zone

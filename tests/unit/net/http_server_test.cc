@@ -9,6 +9,7 @@
 #include <condition_variable>
 #include <future>
 #include <mutex>
+#include <regex>
 #include <thread>
 
 #include "support/subprocess.h"
@@ -57,6 +58,10 @@ TEST(HttpServerTest, PassesMethodPathQueryHeadersAndBodyToTheHandler) {
   EXPECT_NE(r.out.find("HTTP/1.1 200"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("X-Served-By: test"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("POST /a/b q=x=1&y=2 x=hello body=payload"), std::string::npos) << r.out;
+  // RFC 9110 6.6.1: an origin server with a clock says when it answered.
+  EXPECT_TRUE(std::regex_search(
+      r.out, std::regex(R"(\r\nDate: [A-Z][a-z]{2}, \d{2} [A-Z][a-z]{2} \d{4} \d{2}:\d{2}:\d{2} GMT\r\n)")))
+      << r.out;
 }
 
 TEST(HttpServerTest, KeepsConnectionsAlive) {

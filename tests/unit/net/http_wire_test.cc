@@ -40,6 +40,33 @@ TEST(HttpWireTest, ResponseHeadUsesTheCarriedReasonElseTheStandardOne) {
             "HTTP/1.0 403 Nope\r\nContent-Type: text/plain\r\nConnection: keep-alive\r\n\r\n");
 }
 
+TEST(HttpWireTest, AServersOwnAnswerHeadFramesItsBody) {
+  const std::vector<std::pair<std::string, std::string>> extra = {{"ETag", "\"ab\""}, {"X-A", "1"}};
+  ResponseHeadFields head;
+  head.status = 200;
+  head.server = "trustplane";
+  head.date = "Sun, 06 Nov 1994 08:49:37 GMT";
+  head.content_type = "application/ocsp-response";
+  head.extra = &extra;
+  head.content_length = 283;
+  EXPECT_EQ(SerializeResponseHead(head),
+            "HTTP/1.1 200 OK\r\nServer: trustplane\r\nDate: Sun, 06 Nov 1994 08:49:37 GMT\r\n"
+            "Content-Type: application/ocsp-response\r\nETag: \"ab\"\r\nX-A: 1\r\nContent-Length: 283\r\n\r\n");
+  // A 304 has no body, so no Content-Length (a 0 would describe the cached one).
+  head.status = 304;
+  head.content_type = "";
+  head.extra = nullptr;
+  head.keep_alive = false;
+  EXPECT_EQ(SerializeResponseHead(head),
+            "HTTP/1.1 304 Not Modified\r\nServer: trustplane\r\nDate: Sun, 06 Nov 1994 08:49:37 GMT\r\n"
+            "Connection: close\r\n\r\n");
+  ResponseHeadFields old_client;
+  old_client.version = 10;
+  old_client.status = 404;
+  EXPECT_EQ(SerializeResponseHead(old_client),
+            "HTTP/1.0 404 Not Found\r\nContent-Length: 0\r\nConnection: keep-alive\r\n\r\n");
+}
+
 TEST(HttpWireTest, BeastsParserReadsBackWhatWasSerialized) {
   http::response<http::string_body> res{http::status::ok, 11};
   res.set(http::field::server, "backend");
