@@ -27,6 +27,7 @@ struct ServeOpts {
   int port = 8888;
   std::string ca, ca_key, config, db_config, db;
   std::string responder, responder_key;
+  std::string ocsp_validity = OcspSigningFlags{}.validity;
   std::string tls_cert, tls_key, mutual_tls_ca;
   std::string replay_window = "0s";
   std::string port_file;
@@ -70,6 +71,7 @@ Status Serve(const ServeOpts& o) {
     flags.ca = o.ca;
     flags.responder = o.responder;
     flags.responder_key = o.responder_key;
+    flags.validity = o.ocsp_validity;
     TP_ASSIGN_OR_RETURN(options.ocsp, LoadOcspResponder(flags, ocsp_db.certdb.get()));
   }
   TP_ASSIGN_OR_RETURN(auto api, api::CfsslApi::Create(std::move(options)));
@@ -126,6 +128,9 @@ void RegisterCaServeCommand(CLI::App& ca, Context& ctx) {
   cmd->add_option("--db", o->db, "certdb URL (postgres://... or a SQLite path), instead of --db-config");
   cmd->add_option("--responder", o->responder, "OCSP responder certificate (the CA's own, or a delegated one)");
   cmd->add_option("--responder-key", o->responder_key, "OCSP responder key");
+  cmd->add_option("--ocsp-validity", o->ocsp_validity,
+                  "thisUpdate..nextUpdate of the OCSP answers it signs, which HTTP caches may keep as long "
+                  "(default 96h)");
   cmd->add_option("--tls-cert", o->tls_cert, "serve HTTPS with this certificate chain (PEM)");
   cmd->add_option("--tls-key", o->tls_key, "key of --tls-cert");
   cmd->add_option("--mutual-tls-ca", o->mutual_tls_ca, "require client certificates issued by these CAs");

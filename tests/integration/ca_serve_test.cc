@@ -14,6 +14,7 @@
 
 #include "cli_fixture.h"
 #include "support/local_ports.h"
+#include "trustplane/base/digest.h"
 #include "trustplane/base/encoding.h"
 
 namespace trustplane::testing {
@@ -195,6 +196,57 @@ TEST_F(CaServeTest, TakesDoubleDashFlagsAndServesOcspAndTheDerCrl) {
   std::string upper = hex;
   for (char& c : upper) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
   EXPECT_NE(text.out.find(upper), std::string::npos) << text.out;
+}
+
+// The value of header `name` in curl's -D output, or "".
+std::string HeaderValue(const std::string& head, const std::string& name) {
+  const size_t at = head.find("\r\n" + name + ": ");
+  if (at == std::string::npos) return "";
+  const size_t from = at + name.size() + 4;
+  return head.substr(from, head.find("\r\n", from) - from);
+}
+
+TEST_F(CaServeTest, OcspOverGetTellsHttpCachesHowLongToKeepTheAnswer) {
+  StartServer("-", {"--ocsp-validity", "2h"});
+  auto issued = PostJson("newcert", R"({"request": {"CN": "cached", "hosts": ["c.example.com"]}, "profile": "client"})");
+  ASSERT_TRUE(issued["success"].get<bool>()) << issued.dump();
+  const std::string leaf = Write("cached.pem", issued["result"]["certificate"].get<std::string>());
+  // The request a browser or RFC 5019 client sends: no nonce, by GET.
+  auto req = Openssl({"ocsp", "-issuer", Stem("ca.pem"), "-cert", leaf, "-no_nonce", "-reqout", Stem("cached.req")});
+  ASSERT_EQ(req.exit_code, 0) << req.err;
+  std::string path = "/ocsp/";
+  for (char c : Base64Encode(ReadFile(Stem("cached.req")))) {
+    path += c == '+' ? "%2B" : c == '/' ? "%2F" : c == '=' ? "%3D" : std::string(1, c);
+  }
+
+  auto got = Curl({"-D", Stem("head.txt"), "-o", Stem("cached.resp"), Url(path)});
+  ASSERT_EQ(got.exit_code, 0) << got.err;
+  const std::string head = ReadFile(Stem("head.txt"));
+  EXPECT_EQ(head.rfind("HTTP/1.1 200", 0), 0u) << head;
+  auto checked = Openssl({"ocsp", "-respin", Stem("cached.resp"), "-issuer", Stem("ca.pem"), "-cert", leaf,
+                          "-CAfile", Stem("ca.pem")});
+  EXPECT_NE(checked.out.find(leaf + ": good"), std::string::npos) << checked.out << checked.err;
+  const std::string etag = HeaderValue(head, "ETag");
+  EXPECT_EQ(etag, "\"" + Sha256Hex(ReadFile(Stem("cached.resp"))) + "\"") << head;
+  const std::string cache_control = HeaderValue(head, "Cache-Control");
+  EXPECT_TRUE(cache_control.starts_with("max-age=")) << head;
+  EXPECT_TRUE(cache_control.ends_with(", public, no-transform, must-revalidate")) << head;
+  // max-age runs to the answer's nextUpdate, two hours after its thisUpdate.
+  const long max_age = std::stol(cache_control.substr(8));
+  EXPECT_GT(max_age, 7000) << head;
+  EXPECT_LE(max_age, 7200) << head;
+  EXPECT_FALSE(HeaderValue(head, "Expires").empty()) << head;
+  EXPECT_FALSE(HeaderValue(head, "Last-Modified").empty()) << head;
+  EXPECT_FALSE(HeaderValue(head, "Date").empty()) << head;
+
+  // A cache revalidating what it holds gets 304 and no body; anything else the answer.
+  auto same = Curl({"-D", "-", "-o", Stem("none.resp"), "-H", "If-None-Match: " + etag, Url(path)});
+  EXPECT_EQ(same.out.rfind("HTTP/1.1 304", 0), 0u) << same.out;
+  EXPECT_EQ(HeaderValue(same.out, "ETag"), etag) << same.out;
+  EXPECT_EQ(ReadFile(Stem("none.resp")), "");
+  auto stale = Curl({"-w", "%{http_code}", "-o", Stem("stale.resp"), "-H", "If-None-Match: \"old\"", Url(path)});
+  EXPECT_EQ(stale.out, "200");
+  EXPECT_EQ(ReadFile(Stem("stale.resp")), ReadFile(Stem("cached.resp")));
 }
 
 TEST_F(CaServeTest, ServesTheApiOverMutualTls) {

@@ -15,6 +15,7 @@
 
 #include "trustplane/api/cfssl_certinfo.h"
 #include "trustplane/api/cfssl_envelope.h"
+#include "trustplane/api/ocsp_http.h"
 #include "trustplane/api/remote_certificate.h"
 #include "trustplane/api/replay_guard.h"
 #include "trustplane/base/encoding.h"
@@ -815,20 +816,9 @@ HttpResponse CrlDer(State& s, const HttpRequest& r) {
 
 HttpResponse Health(State&, const HttpRequest&) { return CfsslSuccess({{"healthy", true}}); }
 
-// RFC 6960 appendix A: GET /ocsp/<url-encoded base64 DER>, or POST the DER.
 HttpResponse Ocsp(State& s, const HttpRequest& r) {
   if (!s.o.ocsp) return CfsslFailure(HttpError(404, "this server has no OCSP responder: start it with -responder"));
-  std::string der;
-  if (r.method == "POST") {
-    der = r.body;
-  } else {
-    std::string_view path = r.path();
-    std::string_view encoded = path.size() > 6 ? path.substr(6) : std::string_view();  // after "/ocsp/"
-    auto decoded = Base64Decode(PercentDecode(encoded, /*plus_is_space=*/false));
-    if (decoded.ok()) der = std::move(decoded).value();  // else "": malformedRequest
-  }
-  HttpResponse out{200, "application/ocsp-response", s.o.ocsp->Respond(der), {}};
-  return out;
+  return OcspHttpResponse(r, s.o.ocsp->Respond(OcspRequestOf(r)), NowUnix());
 }
 
 struct Route {

@@ -13,6 +13,7 @@
 #include <unordered_map>
 #include <utility>
 
+#include "trustplane/base/digest.h"
 #include "trustplane/base/encoding.h"
 #include "trustplane/pki/native.h"
 #include "trustplane/pki/serial_number.h"
@@ -36,9 +37,9 @@ struct BytesHash {
 
 constexpr size_t kMaxRememberedRequests = 100000;
 
-std::string ResponseWithStatus(int status) {
+OcspAnswer ResponseWithStatus(int status) {
   OcspResponsePtr resp(OCSP_response_create(status, nullptr));
-  return resp ? ToDer<OCSP_RESPONSE, i2d_OCSP_RESPONSE>(resp.get()) : "";
+  return OcspAnswer{resp ? ToDer<OCSP_RESPONSE, i2d_OCSP_RESPONSE>(resp.get()) : ""};
 }
 
 // What the certdb says about one certificate.
@@ -65,9 +66,22 @@ CertStatus StatusOf(const CertificateRecord& rec) {
 // A signed response kept in memory, valid while the certdb status is unchanged.
 struct CachedResponse {
   CertStatus status;
+  UnixSeconds this_update = 0;
   UnixSeconds next_update = 0;
   std::string der;
+  std::string etag;  // hashed once here, not per request
+
+  CachedResponse(CertStatus st, UnixSeconds this_upd, UnixSeconds next_upd, std::string response)
+      : status(st), this_update(this_upd), next_update(next_upd), der(std::move(response)), etag(Sha256Hex(der)) {}
+
+  OcspAnswer Answer() const { return OcspAnswer{der, true, this_update, next_update, etag}; }
 };
+
+std::optional<UnixSeconds> UnixOf(const ASN1_GENERALIZEDTIME* t) {
+  std::tm tm{};
+  if (t == nullptr || ASN1_TIME_to_tm(t, &tm) != 1) return std::nullopt;
+  return timegm(&tm);
+}
 
 // The status and nextUpdate a stored (pre-signed) single-certificate response carries.
 std::optional<CachedResponse> ReadStored(const std::string& der) {
@@ -82,15 +96,13 @@ std::optional<CachedResponse> ReadStored(const std::string& der) {
   if (!single) return std::nullopt;
   int reason = OCSP_REVOKED_STATUS_NOSTATUS;
   ASN1_GENERALIZEDTIME *revoked = nullptr, *this_update = nullptr, *next_update = nullptr;
-  CachedResponse out;
-  out.status.status = OCSP_single_get0_status(single, &reason, &revoked, &this_update, &next_update);
-  out.status.reason = revoked ? reason : OCSP_REVOKED_STATUS_NOSTATUS;
-  std::tm tm{};
-  if (revoked && ASN1_TIME_to_tm(revoked, &tm) == 1) out.status.revoked_at = timegm(&tm);
-  if (!next_update || ASN1_TIME_to_tm(next_update, &tm) != 1) return std::nullopt;
-  out.next_update = timegm(&tm);
-  out.der = der;
-  return out;
+  CertStatus status;
+  status.status = OCSP_single_get0_status(single, &reason, &revoked, &this_update, &next_update);
+  status.reason = revoked ? reason : OCSP_REVOKED_STATUS_NOSTATUS;
+  status.revoked_at = UnixOf(revoked).value_or(0);
+  const std::optional<UnixSeconds> this_time = UnixOf(this_update), next_time = UnixOf(next_update);
+  if (!this_time || !next_time) return std::nullopt;
+  return CachedResponse(status, *this_time, *next_time, der);
 }
 
 }  // namespace
@@ -201,9 +213,9 @@ struct OcspResponder::State {
     if (!id) return Status::Internal(OpenSslError("cannot build an OCSP CertID"));
     const CertStatus st = StatusOf(rec);
     TP_ASSIGN_OR_RETURN(std::string der, Sign({{id.get(), st}}, nullptr, now));
-    CachedResponse out{st, now + options.validity_seconds, std::move(der)};
+    CachedResponse out(st, now, now + options.validity_seconds, std::move(der));
     std::unique_lock lock(cache_mu);
-    cache[rec.serial_number] = out;
+    cache.insert_or_assign(rec.serial_number, out);
     return out;
   }
 
@@ -220,12 +232,12 @@ struct OcspResponder::State {
 
   // The pre-signed answer for one SHA-1 CertID request: from memory, then the
   // certdb's stored response, else signed now and stored.
-  Result<std::string> Presigned(const CertificateRecord& rec, UnixSeconds now) {
+  Result<OcspAnswer> Presigned(const CertificateRecord& rec, UnixSeconds now) {
     const CertStatus st = StatusOf(rec);
     {
       std::shared_lock lock(cache_mu);
       auto it = cache.find(rec.serial_number);
-      if (it != cache.end() && Fresh(it->second, st, now)) return it->second.der;
+      if (it != cache.end() && Fresh(it->second, st, now)) return it->second.Answer();
     }
     std::optional<OcspRecord> stored;
     {
@@ -236,12 +248,12 @@ struct OcspResponder::State {
     if (stored) {
       if (auto parsed = ReadStored(stored->body); parsed && Fresh(*parsed, st, now)) {
         std::unique_lock lock(cache_mu);
-        cache[rec.serial_number] = *parsed;
-        return parsed->der;
+        cache.insert_or_assign(rec.serial_number, *parsed);
+        return parsed->Answer();
       }
     }
     TP_ASSIGN_OR_RETURN(CachedResponse fresh, Presign(rec, now));
-    return fresh.der;
+    return fresh.Answer();
   }
 
   bool IssuedBySha1(const ASN1_OCTET_STRING* name_hash, const ASN1_OCTET_STRING* key_hash) const {
@@ -259,12 +271,12 @@ struct OcspResponder::State {
     return ours && OCSP_id_issuer_cmp(ours.get(), id) == 0;
   }
 
-  std::string Respond(std::string_view request_der) {
+  OcspAnswer Respond(std::string_view request_der) {
     if (std::optional<std::string> serial = RememberedSerial(request_der)) {
       auto rec = Lookup(*serial);
       if (rec.ok()) {
-        Result<std::string> der = Presigned(*rec, NowUnix());
-        return der.ok() ? *der : ResponseWithStatus(OCSP_RESPONSE_STATUS_INTERNALERROR);
+        Result<OcspAnswer> answer = Presigned(*rec, NowUnix());
+        return answer.ok() ? std::move(answer).value() : ResponseWithStatus(OCSP_RESPONSE_STATUS_INTERNALERROR);
       }
       if (rec.status().code() != ErrorCode::kNotFound) return ResponseWithStatus(OCSP_RESPONSE_STATUS_INTERNALERROR);
       // Gone from the certdb since: the full path answers "unknown".
@@ -305,11 +317,14 @@ struct OcspResponder::State {
       answers.emplace_back(id, rec.ok() ? StatusOf(*rec) : CertStatus{});
       if (count == 1 && rec.ok()) single_record = std::move(rec).value();
     }
-    const bool presigned = single_record && !has_nonce && sha1_ids;
-    Result<std::string> der =
-        presigned ? Presigned(*single_record, now) : Sign(answers, has_nonce ? req.get() : nullptr, now);
-    if (presigned && der.ok()) Remember(request_der, single_record->serial_number);
-    return der.ok() ? *der : ResponseWithStatus(OCSP_RESPONSE_STATUS_INTERNALERROR);
+    if (single_record && !has_nonce && sha1_ids) {
+      Result<OcspAnswer> answer = Presigned(*single_record, now);
+      if (!answer.ok()) return ResponseWithStatus(OCSP_RESPONSE_STATUS_INTERNALERROR);
+      Remember(request_der, single_record->serial_number);
+      return std::move(answer).value();
+    }
+    Result<std::string> der = Sign(answers, has_nonce ? req.get() : nullptr, now);
+    return der.ok() ? OcspAnswer{std::move(der).value()} : ResponseWithStatus(OCSP_RESPONSE_STATUS_INTERNALERROR);
   }
 };
 
@@ -361,7 +376,7 @@ Result<OcspResponder> OcspResponder::Create(const x509::Certificate& ca, const x
   return OcspResponder(std::move(s));
 }
 
-std::string OcspResponder::Respond(std::string_view request_der) const { return state_->Respond(request_der); }
+OcspAnswer OcspResponder::Respond(std::string_view request_der) const { return state_->Respond(request_der); }
 
 Status OcspResponder::Refresh(const CertificateRecord& record) const {
   if (record.authority_key_identifier != state_->aki) {

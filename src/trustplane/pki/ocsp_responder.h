@@ -34,6 +34,19 @@ struct OcspStatement {
   std::string issuer_hash = "SHA1";  // CertID hash: MD5, SHA1, SHA256, SHA384, SHA512
 };
 
+// One answer to an OCSP request. A `cacheable` one is the pre-signed
+// response that every client asking about that certificate gets until it is
+// re-signed, so an HTTP cache may keep it until next_update (RFC 5019 6.2)
+// and revalidate it by `etag`. Answers signed for one request (nonce, several
+// certificates, a non-SHA-1 CertID) and error statuses are not cacheable.
+struct OcspAnswer {
+  std::string der;
+  bool cacheable = false;
+  UnixSeconds this_update = 0;
+  UnixSeconds next_update = 0;
+  std::string etag;  // SHA-256 of der, lowercase hex
+};
+
 // Thread-safe: Respond and Refresh may run on many threads; certdb access is
 // serialized inside, signing is not.
 class OcspResponder {
@@ -48,7 +61,7 @@ class OcspResponder {
   // Always a DER OCSPResponse: successful, or malformedRequest for bytes that
   // are not an OCSP request, unauthorized for a certificate of another
   // issuer, internalError when the certdb fails.
-  std::string Respond(std::string_view request_der) const;
+  OcspAnswer Respond(std::string_view request_der) const;
 
   // Signs and stores (upserts) the response for one certdb record; used at
   // issue, at revoke and by `ca ocsp-refresh`.

@@ -6,6 +6,7 @@
 
 #include "support/subprocess.h"
 #include "support/temp_dir.h"
+#include "trustplane/base/digest.h"
 #include "trustplane/pki/csr.h"
 #include "trustplane/pki/pem.h"
 #include "trustplane/pki/signer.h"
@@ -68,7 +69,7 @@ class OcspResponderTest : public ::testing::Test {
     if (!nonce) make.push_back("-no_nonce");
     auto made = testing::RunProcess(make);
     EXPECT_EQ(made.exit_code, 0) << made.err;
-    testing::WriteFile(resp, responder.Respond(testing::ReadFile(req)));
+    testing::WriteFile(resp, responder.Respond(testing::ReadFile(req)).der);
     // Only -reqin names the request: with -cert, openssl would build a new one
     // (and a new nonce) instead.
     std::vector<std::string> check = {"openssl", "ocsp", "-respin", resp, "-reqin", req, "-verify_other",
@@ -161,7 +162,13 @@ TEST_F(OcspResponderTest, PresignedResponsesAreStoredRefreshedAndReplacedOnRevoc
                                  dir_.Join("erin.pem"), "-no_nonce", "-reqout", req})
                 .exit_code,
             0);
-  EXPECT_EQ(responder.Respond(testing::ReadFile(req)), stored.body);
+  EXPECT_EQ(responder.Respond(testing::ReadFile(req)).der, stored.body);
+  // What an HTTP cache is told about it: the times it carries, and its hash.
+  const OcspAnswer answer = responder.Respond(testing::ReadFile(req));
+  EXPECT_TRUE(answer.cacheable);
+  EXPECT_EQ(answer.next_update, stored.expiry);
+  EXPECT_EQ(answer.next_update - answer.this_update, 3600);
+  EXPECT_EQ(answer.etag, Sha256Hex(stored.body));
 
   // Revoked through the certdb (as `ca revoke` of another process does): the
   // stale good answer is replaced, and RefreshAll re-signs it.
@@ -169,11 +176,32 @@ TEST_F(OcspResponderTest, PresignedResponsesAreStoredRefreshedAndReplacedOnRevoc
   EXPECT_NE(Ask(responder, "erin").find(": revoked"), std::string::npos);
   auto responder2 = Must(OcspResponder::Create(*ca_, *ca_, *ca_key_, &*certdb_, options));
   EXPECT_EQ(*responder2.RefreshAll(), 0u) << "the revoked answer was already stored";
+  // A responder that starts later reads the stored answer and its times.
+  const OcspAnswer revoked = responder2.Respond(testing::ReadFile(req));
+  EXPECT_TRUE(revoked.cacheable);
+  EXPECT_NE(revoked.der, stored.body);
+  EXPECT_EQ(revoked.next_update - revoked.this_update, 3600);
+  EXPECT_LE(revoked.this_update, NowUnix());
+  EXPECT_EQ(revoked.etag, Sha256Hex(revoked.der));
+}
+
+TEST_F(OcspResponderTest, AnswersSignedForOneRequestAreNotCacheable) {
+  auto responder = Must(OcspResponder::Create(*ca_, *ca_, *ca_key_, &*certdb_));
+  Issue("gina");
+  const std::string req = dir_.Join("gina-nonce.req");
+  ASSERT_EQ(testing::RunProcess({"openssl", "ocsp", "-issuer", dir_.Join("ca.pem"), "-cert", dir_.Join("gina.pem"),
+                                 "-reqout", req})
+                .exit_code,
+            0);
+  const OcspAnswer with_nonce = responder.Respond(testing::ReadFile(req));
+  EXPECT_FALSE(with_nonce.der.empty());
+  EXPECT_FALSE(with_nonce.cacheable);
+  EXPECT_FALSE(responder.Respond("not an OCSP request").cacheable);
 }
 
 TEST_F(OcspResponderTest, GarbageAndOtherIssuersGetOcspErrorStatuses) {
   auto responder = Must(OcspResponder::Create(*ca_, *ca_, *ca_key_, &*certdb_));
-  testing::WriteFile(dir_.Join("bad.resp"), responder.Respond("not an OCSP request"));
+  testing::WriteFile(dir_.Join("bad.resp"), responder.Respond("not an OCSP request").der);
   auto shown = testing::RunProcess({"openssl", "ocsp", "-respin", dir_.Join("bad.resp"), "-resp_text",
                                     "-noverify"});
   EXPECT_NE((shown.out + shown.err).find("malformedrequest"), std::string::npos) << shown.out << shown.err;
@@ -189,7 +217,7 @@ TEST_F(OcspResponderTest, GarbageAndOtherIssuersGetOcspErrorStatuses) {
                                  dir_.Join("other.pem"), "-no_nonce", "-reqout", dir_.Join("other.req")})
                 .exit_code,
             0);
-  testing::WriteFile(dir_.Join("other.resp"), responder.Respond(testing::ReadFile(dir_.Join("other.req"))));
+  testing::WriteFile(dir_.Join("other.resp"), responder.Respond(testing::ReadFile(dir_.Join("other.req"))).der);
   shown = testing::RunProcess({"openssl", "ocsp", "-respin", dir_.Join("other.resp"), "-resp_text", "-noverify"});
   EXPECT_NE((shown.out + shown.err).find("unauthorized"), std::string::npos) << shown.out << shown.err;
 }
