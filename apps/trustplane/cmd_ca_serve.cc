@@ -18,6 +18,7 @@
 #include "trustplane/net/http_server.h"
 #include "trustplane/pki/go_duration.h"
 #include "trustplane/pki/signing_config.h"
+#include "trustplane/x509/bundle.h"
 
 namespace trustplane::cli {
 namespace {
@@ -28,6 +29,7 @@ struct ServeOpts {
   std::string ca, ca_key, config, db_config, db;
   std::string responder, responder_key;
   std::string ocsp_validity = OcspSigningFlags{}.validity;
+  std::string ca_bundle, int_bundle;
   std::string tls_cert, tls_key, mutual_tls_ca;
   std::string replay_window = "0s";
   std::string port_file;
@@ -73,6 +75,18 @@ Status Serve(const ServeOpts& o) {
     flags.responder_key = o.responder_key;
     flags.validity = o.ocsp_validity;
     TP_ASSIGN_OR_RETURN(options.ocsp, LoadOcspResponder(flags, ocsp_db.certdb.get()));
+  }
+  if (!o.ca_bundle.empty()) {
+    x509::TrustMaterial trust;
+    TP_ASSIGN_OR_RETURN(auto roots, x509::ReadBundleFile(o.ca_bundle));
+    trust.anchors = std::move(roots.certificates);
+    if (!o.int_bundle.empty()) {
+      TP_ASSIGN_OR_RETURN(auto ints, x509::ReadBundleFile(o.int_bundle));
+      trust.intermediates = std::move(ints.certificates);
+    }
+    options.bundle_trust = std::move(trust);
+  } else if (!o.int_bundle.empty()) {
+    return Status::InvalidArgument("-int-bundle needs -ca-bundle, the roots to bundle to");
   }
   TP_ASSIGN_OR_RETURN(auto api, api::CfsslApi::Create(std::move(options)));
 
@@ -131,6 +145,8 @@ void RegisterCaServeCommand(CLI::App& ca, Context& ctx) {
   cmd->add_option("--ocsp-validity", o->ocsp_validity,
                   "thisUpdate..nextUpdate of the OCSP answers it signs, which HTTP caches may keep as long "
                   "(default 96h)");
+  cmd->add_option("--ca-bundle", o->ca_bundle, "roots the bundle endpoint builds chains to (PEM)");
+  cmd->add_option("--int-bundle", o->int_bundle, "intermediates the bundle endpoint may use (PEM)");
   cmd->add_option("--tls-cert", o->tls_cert, "serve HTTPS with this certificate chain (PEM)");
   cmd->add_option("--tls-key", o->tls_key, "key of --tls-cert");
   cmd->add_option("--mutual-tls-ca", o->mutual_tls_ca, "require client certificates issued by these CAs");

@@ -249,6 +249,55 @@ TEST_F(CaServeTest, OcspOverGetTellsHttpCachesHowLongToKeepTheAnswer) {
   EXPECT_EQ(ReadFile(Stem("stale.resp")), ReadFile(Stem("cached.resp")));
 }
 
+TEST_F(CaServeTest, BundlesToTheRootsOfCaBundleLikeCfsslServe) {
+  StartServer("-", {"-ca-bundle", Stem("ca.pem")});
+  auto issued = PostJson("newcert", R"({"request": {"CN": "svc", "hosts": ["svc.example.com"]}, "profile": "client"})");
+  ASSERT_TRUE(issued["success"].get<bool>()) << issued.dump();
+  const std::string cert = issued["result"]["certificate"].get<std::string>();
+  const std::string key = issued["result"]["private_key"].get<std::string>();
+  auto bundled = PostJson("bundle", nlohmann::json{{"certificate", cert}, {"private_key", key},
+                                                   {"domain", "svc.example.com"}}.dump());
+  ASSERT_TRUE(bundled["success"].get<bool>()) << bundled.dump();
+  const auto& result = bundled["result"];
+  EXPECT_EQ(result["root"].get<std::string>(), ReadFile(Stem("ca.pem")));
+  EXPECT_EQ(result["key"], "") << "a private key is never sent back";
+  EXPECT_EQ(result["hostnames"], nlohmann::json({"svc.example.com"}));
+  const std::string chain = Write("bundle.pem", result["bundle"].get<std::string>());
+  auto verify = Openssl({"verify", "-CAfile", Stem("ca.pem"), chain});
+  EXPECT_EQ(verify.exit_code, 0) << verify.out << verify.err;
+
+  // A key of another certificate, a name the certificate does not carry.
+  auto other = PostJson("newkey", R"({"CN": "other", "key": {"algo": "ecdsa", "size": 256}})");
+  auto mismatch = PostJson("bundle", nlohmann::json{{"certificate", cert},
+                                                    {"private_key", other["result"]["private_key"]}}.dump());
+  EXPECT_EQ(mismatch["errors"][0]["code"], 2300) << mismatch.dump();
+  auto wrong_host = PostJson("bundle", nlohmann::json{{"certificate", cert}, {"domain", "evil.example.net"}}.dump());
+  EXPECT_EQ(wrong_host["errors"][0]["code"], 1200) << wrong_host.dump();
+  EXPECT_NE(wrong_host["errors"][0]["message"].get<std::string>().find("evil.example.net"), std::string::npos);
+
+  // By domain alone: the certificate `openssl s_server` presents, checked against the host name.
+  const int port = FreePort();
+  const pid_t tls = SpawnProcess({"timeout", "60", "openssl", "s_server", "-accept", "127.0.0.1:" + std::to_string(port),
+                                  "-cert", Write("svc.pem", cert), "-key", Write("svc-key.pem", key), "-www"});
+  ASSERT_GT(tls, 0);
+  ASSERT_TRUE(WaitForListener(port, std::chrono::seconds(20)));
+  const std::string address = "127.0.0.1:" + std::to_string(port);
+  auto by_ip = PostJson("bundle", nlohmann::json{{"domain", "svc.example.com"}, {"ip", address}}.dump());
+  auto by_domain = PostJson("bundle", nlohmann::json{{"domain", address}}.dump());
+  TerminateProcess(tls, std::chrono::seconds(10));
+  ASSERT_TRUE(by_ip["success"].get<bool>()) << by_ip.dump();
+  EXPECT_EQ(by_ip["result"]["crt"].get<std::string>(), cert);
+  // The certificate names svc.example.com, not 127.0.0.1.
+  EXPECT_EQ(by_domain["errors"][0]["code"], 1200) << by_domain.dump();
+}
+
+TEST_F(CaServeTest, BundleWithoutCaBundleSaysWhatIsMissing) {
+  StartServer();
+  auto r = PostJson("bundle", R"({"certificate": "x"})");
+  EXPECT_EQ(r["errors"][0]["code"], 404) << r.dump();
+  EXPECT_NE(r["errors"][0]["message"].get<std::string>().find("-ca-bundle"), std::string::npos) << r.dump();
+}
+
 TEST_F(CaServeTest, ServesTheApiOverMutualTls) {
   // Server and client certificates from the CA itself.
   for (const std::string name : {"tls-server", "tls-client"}) {

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "trustplane/api/cfssl_certinfo.h"
+#include "trustplane/api/cfssl_bundle.h"
 #include "trustplane/api/cfssl_envelope.h"
 #include "trustplane/api/ocsp_http.h"
 #include "trustplane/api/remote_certificate.h"
@@ -553,6 +554,14 @@ Or<std::string> NormalizeKeyId(const std::string& text) {
   return hex;
 }
 
+// The certificate the TLS server at host[:port] presents, with cfssl's errors.
+Or<x509::Certificate> ServerCertificate(const std::string& host) {
+  auto cert = FetchServerCertificate(host, kCertInfoDomainTimeout);
+  if (cert.ok()) return std::move(cert).value();
+  if (cert.status().is(ErrorCode::kInvalidArgument)) return Failure{BadRequest(cert.status().message())};
+  return Failure{Categorized(kDialFailed, cert.status().message())};
+}
+
 HttpResponse CertInfo(State& s, const HttpRequest& r) {
   API_ASSIGN(j, ParseObject(r.body, "Unable to parse certinfo request"));
   API_ASSIGN(pem, StringField(j, "certificate"));
@@ -567,12 +576,8 @@ HttpResponse CertInfo(State& s, const HttpRequest& r) {
     return CfsslSuccess(CertInfoJson(bundle->certificates.front()));
   }
   if (!domain.empty()) {
-    auto cert = FetchServerCertificate(domain, kCertInfoDomainTimeout);
-    if (!cert.ok()) {
-      if (cert.status().is(ErrorCode::kInvalidArgument)) return CfsslFailure(BadRequest(cert.status().message()));
-      return CfsslFailure(Categorized(kDialFailed, cert.status().message()));
-    }
-    return CfsslSuccess(CertInfoJson(*cert));
+    API_ASSIGN(cert, ServerCertificate(domain));
+    return CfsslSuccess(CertInfoJson(cert));
   }
   if (serial_text.empty() || aki_text.empty()) return CfsslFailure(BadRequest("no valid parameter sets found"));
   if (!s.o.certdb) return CfsslFailure(NoCertDb("certinfo"));
@@ -594,6 +599,58 @@ HttpResponse CertInfo(State& s, const HttpRequest& r) {
   auto bundle = x509::ParseBundle(rec->pem);
   if (!bundle.ok()) return CfsslFailure(HttpError(500, "certdb PEM: " + bundle.status().message()));
   return CfsslSuccess(CertInfoJson(bundle->certificates.front()));
+}
+
+// cfssl's bundle endpoint: the chain from "certificate" (or the one the
+// TLS server at "domain" presents) to a root of -ca-bundle.
+HttpResponse Bundle(State& s, const HttpRequest& r) {
+  API_ASSIGN(j, ParseObject(r.body, "Unable to parse bundle request"));
+  API_ASSIGN(pem, StringField(j, "certificate"));
+  API_ASSIGN(private_key, StringField(j, "private_key"));
+  API_ASSIGN(flavor, StringField(j, "flavor"));
+  API_ASSIGN(domain, StringField(j, "domain"));
+  API_ASSIGN(ip, StringField(j, "ip"));
+  if (!s.o.bundle_trust) {
+    return CfsslFailure(HttpError(404, "this server has no roots to bundle to: start it with -ca-bundle"));
+  }
+  BundleRequest request;
+  request.flavor = flavor;
+  request.ip = ip;
+  if (!pem.empty()) {
+    auto certs = x509::ParseBundle(pem);
+    if (!certs.ok()) return CfsslFailure(Categorized(cfssl_code::kCertificateDecodeFailed, certs.status().message()));
+    request.certificates = std::move(certs->certificates);
+    request.domain = domain;
+  } else if (!domain.empty()) {
+    // As cfssl: the certificate of the server at "ip" (else "domain"), checked against "domain".
+    API_ASSIGN(cert, ServerCertificate(ip.empty() ? domain : ip));
+    request.certificates.push_back(std::move(cert));
+    // The name to check is the host, without a ":port".
+    const size_t colon = domain.rfind(':');
+    const bool has_port = colon != std::string::npos && domain.find(']') == std::string::npos &&
+                          domain.find(':') == colon;
+    request.domain = has_port ? domain.substr(0, colon) : domain;
+    request.ip.clear();
+  } else {
+    return CfsslFailure(BadRequest("bundle needs \"certificate\" or \"domain\""));
+  }
+  if (!private_key.empty()) {
+    // Checked, never sent back: the result's "key" stays empty.
+    auto matches = KeyMatchesCertificate(private_key, request.certificates.front());
+    if (!matches.ok()) {
+      return CfsslFailure(Categorized(cfssl_code::kPrivateKeyDecodeFailed, matches.status().message()));
+    }
+    if (!*matches) {
+      return CfsslFailure(Categorized(cfssl_code::kPrivateKeyMismatch,
+                                      "the private key does not match the certificate's public key"));
+    }
+  }
+  auto bundled = BundleJson(request, *s.o.bundle_trust, NowUnix());
+  if (!bundled.ok()) {
+    if (bundled.status().is(ErrorCode::kInvalidArgument)) return CfsslFailure(BadRequest(bundled.status().message()));
+    return CfsslFailure(Categorized(cfssl_code::kCertificateVerifyFailed, bundled.status().message()));
+  }
+  return CfsslSuccess(std::move(bundled).value());
 }
 
 // Any of the config's auth keys (each one tried, so timing does not tell which matched).
@@ -840,6 +897,7 @@ const std::map<std::string, Route, std::less<>>& ApiRoutes() {
       {"newkey", {"POST", Now<NewKey>}},
       {"info", {"POST", Now<Info>}},
       {"certinfo", {"POST", Now<CertInfo>}},
+      {"bundle", {"POST", Now<Bundle>}},
       {"revoke", {"POST", Now<Revoke>}},
       {"crl", {"GET", Now<Crl>}},
       {"health", {"GET", Now<Health>}},

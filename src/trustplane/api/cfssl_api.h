@@ -25,6 +25,7 @@
 #include "trustplane/net/http_server.h"
 #include "trustplane/pki/certdb.h"
 #include "trustplane/pki/ocsp_responder.h"
+#include "trustplane/x509/chain_verifier.h"
 #include "trustplane/pki/private_key.h"
 #include "trustplane/pki/signer.h"
 
@@ -47,6 +48,10 @@ struct CfsslApiOptions {
   std::optional<pki::OcspResponder> ocsp;
   // 0: off, as in cfssl. Otherwise authenticated requests need a timestamp
   // within this many seconds, and a token is accepted once.
+  // Roots and intermediates the `bundle` endpoint builds chains to (cfssl
+  // serve's -ca-bundle and -int-bundle). None: bundle answers that the
+  // server has no roots to bundle to.
+  std::optional<x509::TrustMaterial> bundle_trust;
   int64_t replay_window_seconds = 0;
   int64_t crl_default_expiry_seconds = 7 * 24 * 3600;
 };

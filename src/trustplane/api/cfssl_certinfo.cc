@@ -64,17 +64,6 @@ nlohmann::json NameJson(const std::string& dn) {
   return name;
 }
 
-std::string GoSignatureAlgorithm(const std::string& openssl_name) {
-  static const std::map<std::string, std::string> kNames = {
-      {"sha256WithRSAEncryption", "SHA256WithRSA"}, {"sha384WithRSAEncryption", "SHA384WithRSA"},
-      {"sha512WithRSAEncryption", "SHA512WithRSA"}, {"sha1WithRSAEncryption", "SHA1WithRSA"},
-      {"ecdsa-with-SHA256", "ECDSAWithSHA256"},     {"ecdsa-with-SHA384", "ECDSAWithSHA384"},
-      {"ecdsa-with-SHA512", "ECDSAWithSHA512"},     {"ecdsa-with-SHA1", "ECDSAWithSHA1"},
-      {"ED25519", "Ed25519"},                       {"rsassaPss", "SHA256WithRSAPSS"}};
-  auto it = kNames.find(openssl_name);
-  return it == kNames.end() ? openssl_name : it->second;
-}
-
 std::string KeyIdForDisplay(const std::string& hex) {
   std::string out;
   for (size_t i = 0; i + 1 < hex.size(); i += 2) {
@@ -103,6 +92,32 @@ nlohmann::json CertInfoJson(const x509::Certificate& cert) {
           {"authority_key_id", KeyIdForDisplay(cert.authority_key_id())},
           {"subject_key_id", KeyIdForDisplay(cert.subject_key_id())},
           {"pem", cert.ToPem()}};
+}
+
+std::string GoSignatureAlgorithm(const std::string& openssl_name) {
+  static const std::map<std::string, std::string> kNames = {
+      {"sha256WithRSAEncryption", "SHA256WithRSA"}, {"sha384WithRSAEncryption", "SHA384WithRSA"},
+      {"sha512WithRSAEncryption", "SHA512WithRSA"}, {"sha1WithRSAEncryption", "SHA1WithRSA"},
+      {"ecdsa-with-SHA256", "ECDSAWithSHA256"},     {"ecdsa-with-SHA384", "ECDSAWithSHA384"},
+      {"ecdsa-with-SHA512", "ECDSAWithSHA512"},     {"ecdsa-with-SHA1", "ECDSAWithSHA1"},
+      {"ED25519", "Ed25519"},                       {"rsassaPss", "SHA256WithRSAPSS"}};
+  auto it = kNames.find(openssl_name);
+  return it == kNames.end() ? openssl_name : it->second;
+}
+
+std::string CfsslNamePath(const std::string& dn) {
+  static const std::map<std::string, std::string> kTypes = {
+      {"C", "Country"},   {"ST", "Province"},        {"L", "Locality"},
+      {"O", "Organization"}, {"OU", "OrganizationalUnit"}, {"CN", "CommonName"},
+      {"serialNumber", "SerialNumber"}, {"street", "StreetAddress"}, {"postalCode", "PostalCode"}};
+  // The one-line rendering lists the last RDN first (RFC 2253); cfssl goes in encoding order.
+  const auto parts = SplitDn(dn);
+  std::string out;
+  for (auto it = parts.rbegin(); it != parts.rend(); ++it) {
+    auto t = kTypes.find(it->first);
+    out += "/" + (t == kTypes.end() ? it->first : t->second) + "=" + it->second;
+  }
+  return out;
 }
 
 nlohmann::json DerSums(std::string_view der) {

@@ -16,6 +16,14 @@ namespace trustplane::api {
 // with colons, as cfssl prints them), pem; plus serial_number_hex.
 nlohmann::json CertInfoJson(const x509::Certificate& cert);
 
+// Go's name of a signature algorithm ("ECDSAWithSHA256") for OpenSSL's
+// ("ecdsa-with-SHA256"); OpenSSL's when Go has none.
+std::string GoSignatureAlgorithm(const std::string& openssl_name);
+
+// A name (Certificate::subject()'s rendering) as cfssl's bundler prints it,
+// in encoding order: "/Country=US/Organization=Acme/CommonName=x".
+std::string CfsslNamePath(const std::string& dn);
+
 // {"md5", "sha-1", "sha-256"}: uppercase hex digests of the DER.
 nlohmann::json DerSums(std::string_view der);
 

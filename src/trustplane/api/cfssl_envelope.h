@@ -16,6 +16,9 @@ namespace trustplane::api {
 namespace cfssl_code {
 constexpr int kCertificateDecodeFailed = 1002;
 constexpr int kCertificateParseFailed = 1003;
+constexpr int kCertificateVerifyFailed = 1200;
+constexpr int kPrivateKeyDecodeFailed = 2002;
+constexpr int kPrivateKeyMismatch = 2300;
 constexpr int kPrivateKeyGenerationFailed = 2400;
 constexpr int kInvalidPolicy = 5200;
 constexpr int kInvalidRequest = 5300;
