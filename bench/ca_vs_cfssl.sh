@@ -111,7 +111,8 @@ verify_sample() {
 
 declare -A summary
 for mode in nodb sqlite; do
-  tpargs=(); cfargs=()
+  # Without -db-config cfssl keeps no certdb; trustplane would use its home's, so --no-db.
+  tpargs=(--no-db); cfargs=()
   if [[ $mode == sqlite ]]; then tpargs=(-db-config tp-db.json); cfargs=(-db-config cfssl-db.json); fi
   cport=$(free_port)
   "$cfssl" serve -address 127.0.0.1 -port "$cport" -ca ca.pem -ca-key ca-key.pem -config config.json \

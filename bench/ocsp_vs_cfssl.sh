@@ -19,8 +19,8 @@
 #
 # gencert: GENCERT_N sequential `cfssl gencert -ca ca.pem -ca-key ca-key.pem
 # -config config.json -profile client csr.json` against as many
-# `trustplane --output json ca gencert ...` with the same files; both print
-# cfssl's JSON ({cert, key, csr}) to stdout and record nothing in a certdb.
+# `trustplane --output json ca gencert --no-db ...` with the same files; both
+# print cfssl's JSON ({cert, key, csr}) to stdout and record nothing in a certdb.
 #
 # Run (after building the targets trustplane, sign_load_bench and
 # ocsp_load_bench):
@@ -219,7 +219,7 @@ gencert_batch() {
         >"gen/$name-$i.json" 2>/dev/null
     else
       "$tp" --output json ca gencert --ca ca.pem --ca-key ca-key.pem --config config.json --profile client \
-        csr.json >"gen/$name-$i.json"
+        --no-db csr.json >"gen/$name-$i.json"
     fi
   done
   t1=$(date +%s%N)

@@ -1,6 +1,7 @@
 #include "ca_common.h"
 
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
@@ -32,18 +33,41 @@ Result<CaMaterial> LoadCa(const std::string& ca_path, const std::string& key_pat
   return CaMaterial{bundle.certificates.front(), std::move(key), std::move(chain)};
 }
 
-Result<OpenedCertDb> OpenCertDb(const std::string& db_config_path, const std::string& db_url) {
-  if (!db_config_path.empty() && !db_url.empty()) {
+void AddCertDbOptions(CLI::App* cmd, CertDbFlags& flags, const std::string& no_db_help) {
+  cmd->add_option("--db-config", flags.db_config, "cfssl certdb config JSON (default: certdb.sqlite in the home)");
+  cmd->add_option("--db", flags.db, "certdb URL (postgres://... or a SQLite path), instead of --db-config");
+  if (!no_db_help.empty()) cmd->add_flag("--no-db", flags.no_db, no_db_help);
+}
+
+Result<std::string> DefaultCertDbPath(const std::string& home_dir) {
+  std::error_code ec;
+  if (std::filesystem::create_directories(home_dir, ec)) {
+    std::filesystem::permissions(home_dir, std::filesystem::perms::owner_all, ec);
+  }
+  if (ec) return Status::Internal("cannot create the trustplane home " + home_dir + ": " + ec.message());
+  return home_dir + "/certdb.sqlite";
+}
+
+Result<OpenedCertDb> OpenCertDb(const CertDbFlags& flags, const std::string& home_dir) {
+  if (!flags.db_config.empty() && !flags.db.empty()) {
     return Status::InvalidArgument("give either --db-config or --db, not both");
   }
-  std::string source = db_url;
-  if (!db_config_path.empty()) {
-    TP_ASSIGN_OR_RETURN(source, ReadText(db_config_path));
+  if (flags.no_db) {
+    if (!flags.db_config.empty() || !flags.db.empty()) {
+      return Status::InvalidArgument("--no-db contradicts --db-config / --db");
+    }
+    return OpenedCertDb{};
   }
-  if (source.empty()) return OpenedCertDb{};
+  std::string source = flags.db;
+  if (!flags.db_config.empty()) {
+    TP_ASSIGN_OR_RETURN(source, ReadText(flags.db_config));
+  }
+  if (source.empty()) {
+    TP_ASSIGN_OR_RETURN(source, DefaultCertDbPath(home_dir));
+  }
   auto database = store::OpenDatabase(source);
   if (!database.ok()) {
-    return database.status().WithContext(db_config_path.empty() ? "--db" : db_config_path);
+    return database.status().WithContext(!flags.db_config.empty() ? flags.db_config : "--db " + source);
   }
   OpenedCertDb out;
   out.database = std::move(database).value();

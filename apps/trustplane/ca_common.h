@@ -1,6 +1,7 @@
 // What the `ca` verbs share: file I/O, the CA certificate and key, the certdb.
 #pragma once
 
+#include <CLI/CLI.hpp>
 #include <memory>
 #include <optional>
 #include <string>
@@ -29,13 +30,22 @@ struct CaMaterial {
 // Both paths are required together.
 Result<CaMaterial> LoadCa(const std::string& ca_path, const std::string& key_path);
 
-// The certdb named by cfssl's -db-config file or a --db URL (postgres://...,
-// sqlite path); nullptr when neither is given.
+// Where a `ca` verb keeps its certdb: cfssl's -db-config file, a --db URL
+// (postgres://..., a SQLite path), or else the SQLite file certdb.sqlite in
+// the trustplane home; --no-db: none.
+struct CertDbFlags {
+  std::string db_config, db;
+  bool no_db = false;
+};
+void AddCertDbOptions(CLI::App* cmd, CertDbFlags& flags, const std::string& no_db_help);
+// The home's certdb, <home>/certdb.sqlite (the home directory is created 0700 if missing).
+Result<std::string> DefaultCertDbPath(const std::string& home_dir);
+
 struct OpenedCertDb {
   std::unique_ptr<store::Database> database;
-  std::unique_ptr<pki::CertDb> certdb;
+  std::unique_ptr<pki::CertDb> certdb;  // null with --no-db
 };
-Result<OpenedCertDb> OpenCertDb(const std::string& db_config_path, const std::string& db_url);
+Result<OpenedCertDb> OpenCertDb(const CertDbFlags& flags, const std::string& home_dir);
 
 // Records an issued certificate as cfssl's signer does (status good).
 Result<pki::CertificateRecord> RecordIssued(pki::CertDb& certdb, const pki::SignedCertificate& cert,

@@ -20,7 +20,8 @@ namespace {
 struct Opts {
   std::string input;  // CSR JSON, or a PEM CSR for `sign`
   std::string bare, ca, ca_key, config, profile, hostname;
-  std::string db_config, db, label;  // where issued certificates are recorded
+  CertDbFlags db;  // where issued certificates are recorded
+  std::string label;
 };
 
 // cfssl's -hostname: comma-separated hosts replacing the request's.
@@ -58,9 +59,9 @@ Result<pki::Signer> LoadSigner(const Opts& o, pki::SigningConfig config) {
 // Signs and, when a certdb is configured, records the certificate and its
 // first OCSP response (signed by the CA) before any file is written, so a
 // certificate that was handed out is always on record and answerable.
-Result<pki::SignedCertificate> SignAndRecord(const Opts& o, const pki::Signer& signer, const pki::Csr& csr,
-                                             const pki::SignOptions& options) {
-  TP_ASSIGN_OR_RETURN(OpenedCertDb db, OpenCertDb(o.db_config, o.db));
+Result<pki::SignedCertificate> SignAndRecord(const Context& ctx, const Opts& o, const pki::Signer& signer,
+                                             const pki::Csr& csr, const pki::SignOptions& options) {
+  TP_ASSIGN_OR_RETURN(OpenedCertDb db, OpenCertDb(o.db, ctx.home_dir()));
   TP_ASSIGN_OR_RETURN(auto cert, signer.Sign(csr, options));
   if (!db.certdb) return cert;
   TP_ASSIGN_OR_RETURN(auto record, RecordIssued(*db.certdb, cert, o.label));
@@ -123,7 +124,7 @@ Status GenCert(Context& ctx, const Opts& o) {
   TP_ASSIGN_OR_RETURN(auto csr, pki::Csr::Generate(request, key));
   pki::SignOptions options;
   options.profile = o.profile;
-  TP_ASSIGN_OR_RETURN(auto cert, SignAndRecord(o, signer, csr, options));
+  TP_ASSIGN_OR_RETURN(auto cert, SignAndRecord(ctx, o, signer, csr, options));
   return Emit(ctx, o.bare, cert, &key, &csr);
 }
 
@@ -136,7 +137,7 @@ Status SignCsr(Context& ctx, const Opts& o) {
   pki::SignOptions options;
   options.profile = o.profile;
   options.hosts = Hostnames(o.hostname);
-  TP_ASSIGN_OR_RETURN(auto cert, SignAndRecord(o, signer, *csr, options));
+  TP_ASSIGN_OR_RETURN(auto cert, SignAndRecord(ctx, o, signer, *csr, options));
   return Emit(ctx, o.bare, cert, nullptr, nullptr);
 }
 
@@ -147,8 +148,7 @@ void AddSigningOptions(CLI::App* cmd, Opts& o) {
   cmd->add_option("--profile", o.profile, "signing profile from the config (default: signing.default)");
   cmd->add_option("--hostname", o.hostname, "comma-separated hosts replacing the request's SANs");
   cmd->add_option("--bare", o.bare, "output file name stem (default: cert)");
-  cmd->add_option("--db-config", o.db_config, "cfssl certdb config JSON: record the certificate there");
-  cmd->add_option("--db", o.db, "certdb URL (postgres://... or a SQLite path): record the certificate there");
+  AddCertDbOptions(cmd, o.db, "record nothing (as cfssl without -db-config)");
   cmd->add_option("--label", o.label, "CA label recorded with the certificate (cfssl's ca_label)");
 }
 

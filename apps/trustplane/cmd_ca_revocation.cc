@@ -17,19 +17,10 @@ namespace trustplane::cli {
 namespace {
 
 struct DbOpts {
-  std::string db_config, db;
+  CertDbFlags db;
 };
 
-void AddDbOptions(CLI::App* cmd, DbOpts& o) {
-  cmd->add_option("--db-config", o.db_config, "cfssl certdb config JSON");
-  cmd->add_option("--db", o.db, "certdb URL (postgres://... or a SQLite path)");
-}
-
-Result<OpenedCertDb> RequireCertDb(const DbOpts& o) {
-  TP_ASSIGN_OR_RETURN(OpenedCertDb db, OpenCertDb(o.db_config, o.db));
-  if (!db.certdb) return Status::InvalidArgument("this command needs the certdb: give --db-config or --db");
-  return db;
-}
+void AddDbOptions(CLI::App* cmd, DbOpts& o) { AddCertDbOptions(cmd, o.db, ""); }
 
 // "AB:CD:..." (as openssl prints it) or "abcd..." as certdb stores it:
 // lowercase hex, no colons or whitespace.
@@ -61,7 +52,7 @@ Status Revoke(Context& ctx, const RevokeOpts& o) {
   TP_ASSIGN_OR_RETURN(std::string serial, pki::ParseSerialNumber(o.serial));
   TP_ASSIGN_OR_RETURN(std::string aki, NormalizeKeyId(o.aki));
   TP_ASSIGN_OR_RETURN(int reason, x509::ParseRevocationReason(o.reason));
-  TP_ASSIGN_OR_RETURN(OpenedCertDb db, RequireCertDb(o));
+  TP_ASSIGN_OR_RETURN(OpenedCertDb db, OpenCertDb(o.db, ctx.home_dir()));
   const std::string decimal = pki::SerialDecimal(serial);
   TP_RETURN_IF_ERROR(db.certdb->RevokeCertificate(decimal, aki, reason));
   // With a signing key at hand, the revoked answer is signed now rather than
@@ -97,7 +88,7 @@ Status Crl(Context& ctx, const CrlOpts& o) {
     return Status::InvalidArgument(o.ca + " has no subjectKeyIdentifier, so its certificates cannot be "
                                    "found in the certdb by authority key identifier");
   }
-  TP_ASSIGN_OR_RETURN(OpenedCertDb db, RequireCertDb(o));
+  TP_ASSIGN_OR_RETURN(OpenedCertDb db, OpenCertDb(o.db, ctx.home_dir()));
   TP_ASSIGN_OR_RETURN(auto revoked, db.certdb->GetRevokedAndUnexpiredCertificatesByAki(ca.cert.subject_key_id()));
 
   pki::CrlSpec spec;
@@ -134,7 +125,7 @@ struct RefreshOpts : DbOpts {
 };
 
 Status OcspRefresh(Context& ctx, const RefreshOpts& o) {
-  TP_ASSIGN_OR_RETURN(OpenedCertDb db, RequireCertDb(o));
+  TP_ASSIGN_OR_RETURN(OpenedCertDb db, OpenCertDb(o.db, ctx.home_dir()));
   TP_ASSIGN_OR_RETURN(auto responder, LoadOcspResponder(o.ocsp, db.certdb.get()));
   if (!responder) return Status::InvalidArgument("ocsp-refresh needs --ca-key or --responder/--responder-key");
   TP_ASSIGN_OR_RETURN(size_t count, responder->RefreshAll());

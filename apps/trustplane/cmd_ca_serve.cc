@@ -26,7 +26,8 @@ namespace {
 struct ServeOpts {
   std::string address = "127.0.0.1";
   int port = 8888;
-  std::string ca, ca_key, config, db_config, db;
+  std::string ca, ca_key, config;
+  CertDbFlags db;
   std::string responder, responder_key;
   std::string ocsp_validity = OcspSigningFlags{}.validity;
   std::string ca_bundle, int_bundle;
@@ -38,7 +39,7 @@ struct ServeOpts {
   int loglevel = 1;  // accepted for cfssl unit files; trustplane logs only start and stop
 };
 
-Status Serve(const ServeOpts& o) {
+Status Serve(const ServeOpts& o, const std::string& home_dir) {
   if (o.port < 0 || o.port > 65535) return Status::InvalidArgument("--port must be 0..65535");
   TP_ASSIGN_OR_RETURN(int64_t replay_window, pki::ParseGoDurationSeconds(o.replay_window));
   api::CfsslApiOptions options;
@@ -58,7 +59,7 @@ Status Serve(const ServeOpts& o) {
     std::cerr << "trustplane ca serve: warning: no -ca/-ca-key: sign, authsign, newcert, info and crl are off\n";
   }
 
-  TP_ASSIGN_OR_RETURN(OpenedCertDb db, OpenCertDb(o.db_config, o.db));
+  TP_ASSIGN_OR_RETURN(OpenedCertDb db, OpenCertDb(o.db, home_dir));
   options.certdb = db.certdb.get();
   options.record_issued = RecordIssued;
 
@@ -67,8 +68,8 @@ Status Serve(const ServeOpts& o) {
   OpenedCertDb ocsp_db;
   if (!o.responder.empty() || !o.responder_key.empty()) {
     if (!ca) return Status::InvalidArgument("-responder needs the CA (-ca, -ca-key)");
-    if (!db.certdb) return Status::InvalidArgument("-responder needs the certdb (-db-config)");
-    TP_ASSIGN_OR_RETURN(ocsp_db, OpenCertDb(o.db_config, o.db));
+    if (!db.certdb) return Status::InvalidArgument("-responder needs the certdb: drop --no-db");
+    TP_ASSIGN_OR_RETURN(ocsp_db, OpenCertDb(o.db, home_dir));
     OcspSigningFlags flags;
     flags.ca = o.ca;
     flags.responder = o.responder;
@@ -138,8 +139,8 @@ void RegisterCaServeCommand(CLI::App& ca, Context& ctx) {
   cmd->add_option("--ca", o->ca, "CA certificate (PEM)");
   cmd->add_option("--ca-key", o->ca_key, "CA key (PEM; encrypted: CFSSL_CA_PK_PASSWORD)");
   cmd->add_option("--config", o->config, "cfssl signing config JSON");
-  cmd->add_option("--db-config", o->db_config, "cfssl certdb config JSON");
-  cmd->add_option("--db", o->db, "certdb URL (postgres://... or a SQLite path), instead of --db-config");
+  AddCertDbOptions(cmd, o->db, "no certdb (as cfssl serve without -db-config): nothing is recorded, and "
+                               "revoke, crl, OCSP and certinfo by serial are off");
   cmd->add_option("--responder", o->responder, "OCSP responder certificate (the CA's own, or a delegated one)");
   cmd->add_option("--responder-key", o->responder_key, "OCSP responder key");
   cmd->add_option("--ocsp-validity", o->ocsp_validity,
@@ -158,7 +159,7 @@ void RegisterCaServeCommand(CLI::App& ca, Context& ctx) {
   cmd->add_option("--max-body", o->max_body, "largest request body in bytes (default 1 MiB)");
   cmd->add_option("--port-file", o->port_file, "write the bound port to this file once listening");
   cmd->add_option("--loglevel", o->loglevel, "accepted for cfssl compatibility; ignored");
-  cmd->callback([&ctx, o] { ctx.action = [o] { return Serve(*o); }; });
+  cmd->callback([&ctx, o] { ctx.action = [&ctx, o] { return Serve(*o, ctx.home_dir()); }; });
 }
 
 }  // namespace trustplane::cli

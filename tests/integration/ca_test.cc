@@ -76,7 +76,40 @@ TEST_F(CaTest, RevocationReachesACrlThatOpensslEnforces) {
   // Unknown serials and reasons are specific errors.
   EXPECT_EQ(Tp({"ca", "revoke", "12345", "--aki", "aa", "--db", db}).exit_code, 3);
   EXPECT_EQ(Tp({"ca", "revoke", "0x" + hex, "--aki", "aa", "--reason", "bored", "--db", db}).exit_code, 2);
-  EXPECT_EQ(Tp({"ca", "revoke", "0x" + hex, "--aki", "aa"}).exit_code, 2);  // no certdb
+  // Without --db: the home's certdb, which never saw this certificate.
+  EXPECT_EQ(Tp({"ca", "revoke", "0x" + hex, "--aki", "aa"}).exit_code, 3);
+  EXPECT_EQ(Tp({"ca", "revoke", "0x" + hex, "--aki", "aa", "--no-db"}).exit_code, 2);  // not a revoke flag
+}
+
+TEST_F(CaTest, WithoutDbFlagsTheCertdbIsSqliteInTheHome) {
+  MakeRootAndIntermediate();
+  Write("leaf.json", R"({"CN": "home-db", "hosts": ["h.example.com"]})");
+  const auto gencert = [&](const std::string& bare, bool no_db) {
+    std::vector<std::string> argv = {"ca", "gencert", "--ca", Stem("inter.pem"), "--ca-key", Stem("inter-key.pem"),
+                                     Stem("leaf.json"), "--bare", Stem(bare)};
+    if (no_db) argv.push_back("--no-db");
+    return Tp(argv);
+  };
+  auto recorded = gencert("recorded", false);
+  ASSERT_EQ(recorded.exit_code, 0) << recorded.err;
+  auto unrecorded = gencert("unrecorded", true);
+  ASSERT_EQ(unrecorded.exit_code, 0) << unrecorded.err;
+  struct stat st {};
+  ASSERT_EQ(stat((home() + "/certdb.sqlite").c_str(), &st), 0) << "the home's certdb was created";
+
+  auto aki = Openssl({"x509", "-in", Stem("inter.pem"), "-noout", "-ext", "subjectKeyIdentifier"});
+  const std::string key_id = aki.out.substr(aki.out.find('\n') + 1);
+  const std::string hex = OpensslSerialHex(Stem("recorded.pem"));
+  auto revoke = Tp({"ca", "revoke", "0x" + hex, "--aki", key_id, "--reason", "superseded"});
+  ASSERT_EQ(revoke.exit_code, 0) << revoke.err;
+  auto crl = Tp({"ca", "crl", "--ca", Stem("inter.pem"), "--ca-key", Stem("inter-key.pem"), "-o", Stem("home.crl")});
+  ASSERT_EQ(crl.exit_code, 0) << crl.err;
+  auto text = Openssl({"crl", "-in", Stem("home.crl"), "-noout", "-text"});
+  std::string upper = hex;
+  for (char& c : upper) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  EXPECT_NE(text.out.find(upper), std::string::npos) << text.out;
+  // --no-db recorded nothing, so there is nothing to revoke.
+  EXPECT_EQ(Tp({"ca", "revoke", "0x" + OpensslSerialHex(Stem("unrecorded.pem")), "--aki", key_id}).exit_code, 3);
 }
 
 TEST_F(CaTest, BundleBuildsTheChainToATrustedRoot) {
