@@ -59,17 +59,21 @@ Result<OpenedCertDb> OpenCertDb(const CertDbFlags& flags, const std::string& hom
     return OpenedCertDb{};
   }
   std::string source = flags.db;
+  std::string where = flags.db.starts_with("postgres") ? "the PostgreSQL database of --db" : flags.db;
   if (!flags.db_config.empty()) {
     TP_ASSIGN_OR_RETURN(source, ReadText(flags.db_config));
+    where = flags.db_config;
   }
   if (source.empty()) {
     TP_ASSIGN_OR_RETURN(source, DefaultCertDbPath(home_dir));
+    where = source;
   }
   auto database = store::OpenDatabase(source);
   if (!database.ok()) {
     return database.status().WithContext(!flags.db_config.empty() ? flags.db_config : "--db " + source);
   }
   OpenedCertDb out;
+  out.where = std::move(where);
   out.database = std::move(database).value();
   TP_ASSIGN_OR_RETURN(auto certdb, pki::CertDb::Open(*out.database));
   out.certdb = std::make_unique<pki::CertDb>(std::move(certdb));

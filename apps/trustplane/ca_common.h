@@ -44,6 +44,7 @@ Result<std::string> DefaultCertDbPath(const std::string& home_dir);
 struct OpenedCertDb {
   std::unique_ptr<store::Database> database;
   std::unique_ptr<pki::CertDb> certdb;  // null with --no-db
+  std::string where;  // for messages: the config file or SQLite path; never a URL's password
 };
 Result<OpenedCertDb> OpenCertDb(const CertDbFlags& flags, const std::string& home_dir);
 

@@ -115,7 +115,8 @@ Status Serve(const ServeOpts& o, const std::string& home_dir) {
   const std::string url = std::string(server->tls() ? "https" : "http") + "://" + o.address + ":" +
                           std::to_string(server->port());
   std::cerr << "trustplane ca serve: listening on " << url << "/api/v1/cfssl/"
-            << (db.certdb ? " (certdb on)" : " (no certdb: revoke and crl are off)")
+            << (db.certdb ? " (certdb: " + db.where + ")"
+                          : std::string(" (no certdb: revoke and crl are off)"))
             << (ocsp_db.certdb ? ", OCSP at " + url + "/ocsp" : std::string()) << std::endl;
   WritePortFile(o.port_file, server->port());
   std::cerr << "trustplane ca serve: " << WaitForStopSignal(stop_signals)
