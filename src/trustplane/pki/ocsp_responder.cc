@@ -63,18 +63,23 @@ CertStatus StatusOf(const CertificateRecord& rec) {
   return s;
 }
 
-// A signed response kept in memory, valid while the certdb status is unchanged.
-struct CachedResponse {
+// What a signed single-certificate response says, and until when.
+struct ResponseFacts {
   CertStatus status;
   UnixSeconds this_update = 0;
   UnixSeconds next_update = 0;
+};
+
+// A signed response kept in memory, valid while the certdb status is unchanged.
+struct CachedResponse {
+  ResponseFacts facts;
   std::string der;
   std::string etag;  // hashed once here, not per request
 
-  CachedResponse(CertStatus st, UnixSeconds this_upd, UnixSeconds next_upd, std::string response)
-      : status(st), this_update(this_upd), next_update(next_upd), der(std::move(response)), etag(Sha256Hex(der)) {}
+  CachedResponse(const ResponseFacts& f, std::string response)
+      : facts(f), der(std::move(response)), etag(Sha256Hex(der)) {}
 
-  OcspAnswer Answer() const { return OcspAnswer{der, true, this_update, next_update, etag}; }
+  OcspAnswer Answer() const { return OcspAnswer{der, true, facts.this_update, facts.next_update, etag}; }
 };
 
 std::optional<UnixSeconds> UnixOf(const ASN1_GENERALIZEDTIME* t) {
@@ -83,8 +88,8 @@ std::optional<UnixSeconds> UnixOf(const ASN1_GENERALIZEDTIME* t) {
   return timegm(&tm);
 }
 
-// The status and nextUpdate a stored (pre-signed) single-certificate response carries.
-std::optional<CachedResponse> ReadStored(const std::string& der) {
+// What a stored (pre-signed) single-certificate response says.
+std::optional<ResponseFacts> ReadStored(const std::string& der) {
   const auto* p = reinterpret_cast<const unsigned char*>(der.data());
   OcspResponsePtr resp(d2i_OCSP_RESPONSE(nullptr, &p, static_cast<long>(der.size())));
   if (!resp || OCSP_response_status(resp.get()) != OCSP_RESPONSE_STATUS_SUCCESSFUL) {
@@ -96,13 +101,15 @@ std::optional<CachedResponse> ReadStored(const std::string& der) {
   if (!single) return std::nullopt;
   int reason = OCSP_REVOKED_STATUS_NOSTATUS;
   ASN1_GENERALIZEDTIME *revoked = nullptr, *this_update = nullptr, *next_update = nullptr;
-  CertStatus status;
-  status.status = OCSP_single_get0_status(single, &reason, &revoked, &this_update, &next_update);
-  status.reason = revoked ? reason : OCSP_REVOKED_STATUS_NOSTATUS;
-  status.revoked_at = UnixOf(revoked).value_or(0);
+  ResponseFacts out;
+  out.status.status = OCSP_single_get0_status(single, &reason, &revoked, &this_update, &next_update);
+  out.status.reason = revoked ? reason : OCSP_REVOKED_STATUS_NOSTATUS;
+  out.status.revoked_at = UnixOf(revoked).value_or(0);
   const std::optional<UnixSeconds> this_time = UnixOf(this_update), next_time = UnixOf(next_update);
   if (!this_time || !next_time) return std::nullopt;
-  return CachedResponse(status, *this_time, *next_time, der);
+  out.this_update = *this_time;
+  out.next_update = *next_time;
+  return out;
 }
 
 }  // namespace
@@ -213,7 +220,7 @@ struct OcspResponder::State {
     if (!id) return Status::Internal(OpenSslError("cannot build an OCSP CertID"));
     const CertStatus st = StatusOf(rec);
     TP_ASSIGN_OR_RETURN(std::string der, Sign({{id.get(), st}}, nullptr, now));
-    CachedResponse out(st, now, now + options.validity_seconds, std::move(der));
+    CachedResponse out({st, now, now + options.validity_seconds}, std::move(der));
     std::unique_lock lock(cache_mu);
     cache.insert_or_assign(rec.serial_number, out);
     return out;
@@ -222,12 +229,12 @@ struct OcspResponder::State {
   Result<CachedResponse> Presign(const CertificateRecord& rec, UnixSeconds now) {
     TP_ASSIGN_OR_RETURN(CachedResponse out, SignFor(rec, now));
     std::lock_guard lock(db_mu);
-    TP_RETURN_IF_ERROR(certdb->UpsertOCSP({rec.serial_number, aki, out.der, out.next_update}));
+    TP_RETURN_IF_ERROR(certdb->UpsertOCSP({rec.serial_number, aki, out.der, out.facts.next_update}));
     return out;
   }
 
-  bool Fresh(const CachedResponse& c, const CertStatus& st, UnixSeconds now) const {
-    return c.status == st && c.next_update - options.refresh_before > now;
+  bool Fresh(const ResponseFacts& f, const CertStatus& st, UnixSeconds now) const {
+    return f.status == st && f.next_update - options.refresh_before > now;
   }
 
   // The pre-signed answer for one SHA-1 CertID request: from memory, then the
@@ -237,7 +244,7 @@ struct OcspResponder::State {
     {
       std::shared_lock lock(cache_mu);
       auto it = cache.find(rec.serial_number);
-      if (it != cache.end() && Fresh(it->second, st, now)) return it->second.Answer();
+      if (it != cache.end() && Fresh(it->second.facts, st, now)) return it->second.Answer();
     }
     std::optional<OcspRecord> stored;
     {
@@ -246,10 +253,12 @@ struct OcspResponder::State {
       if (row.ok()) stored = std::move(row).value();
     }
     if (stored) {
-      if (auto parsed = ReadStored(stored->body); parsed && Fresh(*parsed, st, now)) {
+      if (auto facts = ReadStored(stored->body); facts && Fresh(*facts, st, now)) {
+        CachedResponse kept(*facts, std::move(stored->body));
+        OcspAnswer answer = kept.Answer();
         std::unique_lock lock(cache_mu);
-        cache.insert_or_assign(rec.serial_number, *parsed);
-        return parsed->Answer();
+        cache.insert_or_assign(rec.serial_number, std::move(kept));
+        return answer;
       }
     }
     TP_ASSIGN_OR_RETURN(CachedResponse fresh, Presign(rec, now));
@@ -392,7 +401,7 @@ Result<OcspRecord> OcspResponder::PresignForIssue(const CertificateRecord& recor
                                    record.authority_key_identifier + ", not by this responder's CA " + state_->aki);
   }
   TP_ASSIGN_OR_RETURN(auto out, state_->SignFor(record, NowUnix()));
-  return OcspRecord{record.serial_number, state_->aki, std::move(out.der), out.next_update};
+  return OcspRecord{record.serial_number, state_->aki, std::move(out.der), out.facts.next_update};
 }
 
 Result<std::string> OcspResponder::SignStatement(const x509::Certificate& cert,
@@ -449,8 +458,8 @@ Result<size_t> OcspResponder::RefreshAll() const {
     if (rec.authority_key_identifier != state_->aki) continue;
     auto it = stored.find(rec.serial_number);
     if (it != stored.end()) {
-      auto parsed = ReadStored(it->second);
-      if (parsed && state_->Fresh(*parsed, StatusOf(rec), now)) continue;
+      auto facts = ReadStored(it->second);
+      if (facts && state_->Fresh(*facts, StatusOf(rec), now)) continue;
     }
     TP_RETURN_IF_ERROR(state_->Presign(rec, now).status());
     ++signed_count;
