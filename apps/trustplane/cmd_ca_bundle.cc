@@ -37,7 +37,7 @@ Status Bundle(Context& ctx, const BundleOpts& o) {
     trust.intermediates.insert(trust.intermediates.end(), ints.certificates.begin(), ints.certificates.end());
   }
   auto bundled = api::BundleJson(request, trust, NowUnix());
-  if (!bundled.ok()) return Status(bundled.status().code(), "cannot bundle " + o.cert + ": " + bundled.status().message());
+  if (!bundled.ok()) return bundled.status().WithContext("cannot bundle " + o.cert);
   if (ctx.json()) {
     PrintJson(*bundled);
   } else {

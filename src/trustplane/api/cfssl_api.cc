@@ -626,10 +626,9 @@ HttpResponse Bundle(State& s, const HttpRequest& r) {
     API_ASSIGN(cert, ServerCertificate(ip.empty() ? domain : ip));
     request.certificates.push_back(std::move(cert));
     // The name to check is the host, without a ":port".
-    const size_t colon = domain.rfind(':');
-    const bool has_port = colon != std::string::npos && domain.find(']') == std::string::npos &&
-                          domain.find(':') == colon;
-    request.domain = has_port ? domain.substr(0, colon) : domain;
+    auto host = SplitDomain(domain);
+    if (!host.ok()) return CfsslFailure(BadRequest(host.status().message()));
+    request.domain = host->host;
     request.ip.clear();
   } else {
     return CfsslFailure(BadRequest("bundle needs \"certificate\" or \"domain\""));

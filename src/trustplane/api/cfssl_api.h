@@ -25,9 +25,9 @@
 #include "trustplane/net/http_server.h"
 #include "trustplane/pki/certdb.h"
 #include "trustplane/pki/ocsp_responder.h"
-#include "trustplane/x509/chain_verifier.h"
 #include "trustplane/pki/private_key.h"
 #include "trustplane/pki/signer.h"
+#include "trustplane/x509/chain_verifier.h"
 
 namespace trustplane::api {
 
@@ -46,12 +46,12 @@ struct CfsslApiOptions {
   // Answers /ocsp; its stored response is signed at issue and at revoke. It
   // must use its own CertDb (connection).
   std::optional<pki::OcspResponder> ocsp;
-  // 0: off, as in cfssl. Otherwise authenticated requests need a timestamp
-  // within this many seconds, and a token is accepted once.
   // Roots and intermediates the `bundle` endpoint builds chains to (cfssl
   // serve's -ca-bundle and -int-bundle). None: bundle answers that the
   // server has no roots to bundle to.
   std::optional<x509::TrustMaterial> bundle_trust;
+  // 0: off, as in cfssl. Otherwise authenticated requests need a timestamp
+  // within this many seconds, and a token is accepted once.
   int64_t replay_window_seconds = 0;
   int64_t crl_default_expiry_seconds = 7 * 24 * 3600;
 };

@@ -41,7 +41,7 @@ bool HasCrlDistributionPoints(const X509* cert) {
 
 Result<nlohmann::json> BundleJson(const BundleRequest& request, const x509::TrustMaterial& trust, UnixSeconds now) {
   if (request.certificates.empty()) return Status::InvalidArgument("no certificate to bundle");
-  const std::string& flavor = request.flavor.empty() ? std::string("ubiquitous") : request.flavor;
+  const std::string flavor = request.flavor.empty() ? "ubiquitous" : request.flavor;
   if (flavor != "ubiquitous" && flavor != "optimal" && flavor != "force") {
     return Status::InvalidArgument("bundle flavor '" + flavor + "' is not ubiquitous, optimal or force");
   }
@@ -81,9 +81,8 @@ Result<nlohmann::json> BundleJson(const BundleRequest& request, const x509::Trus
     if (c.not_after() - now < kExpiringSoonSeconds) expiring.push_back(c.subject_key_id());
   }
   // Rebundled: the chain is not what was sent (intermediates added, dropped or reordered).
-  const std::vector<x509::Certificate> sent_chain(request.certificates.begin(), request.certificates.end());
-  const std::vector<x509::Certificate> built(result.chain.begin(), result.chain.end() - 1);
-  const bool rebundled = built != sent_chain;
+  const bool rebundled = !std::equal(result.chain.begin(), result.chain.end() - 1, request.certificates.begin(),
+                                     request.certificates.end());
   const nlohmann::json ocsp = OcspUrls(native.get());
   return nlohmann::json{
       {"bundle", bundle},

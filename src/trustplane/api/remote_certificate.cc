@@ -27,49 +27,9 @@ using SslCtxPtr = OpenSslPtr<SSL_CTX, SSL_CTX_free>;
 using SslPtr = OpenSslPtr<SSL, SSL_free>;
 using X509Ptr = OpenSslPtr<X509, X509_free>;
 
-struct HostPort {
-  std::string host, port;
-};
-
 bool IsIp(const std::string& host) {
   unsigned char buf[16];
   return inet_pton(AF_INET, host.c_str(), buf) == 1 || inet_pton(AF_INET6, host.c_str(), buf) == 1;
-}
-
-// Go's net.SplitHostPort, and cfssl's fallback to port 443 when it fails.
-Result<HostPort> SplitDomain(const std::string& domain) {
-  const auto bad = [&](const std::string& why) {
-    return Status::InvalidArgument("domain '" + domain + "' is not host[:port]: " + why);
-  };
-  if (domain.empty()) return bad("it is empty");
-  HostPort out{domain, "443"};
-  if (domain[0] == '[') {
-    const size_t close = domain.find(']');
-    if (close == std::string::npos) return bad("'[' without ']'");
-    out.host = domain.substr(1, close - 1);
-    const std::string rest = domain.substr(close + 1);
-    if (!rest.empty()) {
-      if (rest[0] != ':') return bad("text after ']' that is not :port");
-      out.port = rest.substr(1);
-    }
-    if (!IsIp(out.host) || out.host.find(':') == std::string::npos)
-      return bad("[...] must hold an IPv6 address");
-  } else if (std::count(domain.begin(), domain.end(), ':') == 1) {
-    const size_t colon = domain.find(':');
-    out.host = domain.substr(0, colon);
-    out.port = domain.substr(colon + 1);
-  }
-  if (out.port.empty() || out.port.size() > 5 ||
-      !std::all_of(out.port.begin(), out.port.end(),
-                   [](unsigned char c) { return std::isdigit(c); }) ||
-      std::stoi(out.port) < 1 || std::stoi(out.port) > 65535) {
-    return bad("the port must be 1-65535");
-  }
-  if (!IsIp(out.host)) {
-    if (out.host.find('*') != std::string::npos) return bad("a wildcard is not a host");
-    if (std::string why = pki::DnsNameError(out.host); !why.empty()) return bad(why);
-  }
-  return out;
 }
 
 int RemainingMs(Clock::time_point deadline) {
@@ -183,6 +143,41 @@ std::string SslReason() {
 }
 
 }  // namespace
+
+Result<HostPort> SplitDomain(const std::string& domain) {
+  const auto bad = [&](const std::string& why) {
+    return Status::InvalidArgument("domain '" + domain + "' is not host[:port]: " + why);
+  };
+  if (domain.empty()) return bad("it is empty");
+  HostPort out{domain, "443"};
+  if (domain[0] == '[') {
+    const size_t close = domain.find(']');
+    if (close == std::string::npos) return bad("'[' without ']'");
+    out.host = domain.substr(1, close - 1);
+    const std::string rest = domain.substr(close + 1);
+    if (!rest.empty()) {
+      if (rest[0] != ':') return bad("text after ']' that is not :port");
+      out.port = rest.substr(1);
+    }
+    if (!IsIp(out.host) || out.host.find(':') == std::string::npos)
+      return bad("[...] must hold an IPv6 address");
+  } else if (std::count(domain.begin(), domain.end(), ':') == 1) {
+    const size_t colon = domain.find(':');
+    out.host = domain.substr(0, colon);
+    out.port = domain.substr(colon + 1);
+  }
+  if (out.port.empty() || out.port.size() > 5 ||
+      !std::all_of(out.port.begin(), out.port.end(),
+                   [](unsigned char c) { return std::isdigit(c); }) ||
+      std::stoi(out.port) < 1 || std::stoi(out.port) > 65535) {
+    return bad("the port must be 1-65535");
+  }
+  if (!IsIp(out.host)) {
+    if (out.host.find('*') != std::string::npos) return bad("a wildcard is not a host");
+    if (std::string why = pki::DnsNameError(out.host); !why.empty()) return bad(why);
+  }
+  return out;
+}
 
 Result<x509::Certificate> FetchServerCertificate(const std::string& domain,
                                                  std::chrono::milliseconds timeout) {

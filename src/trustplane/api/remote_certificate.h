@@ -9,6 +9,13 @@
 
 namespace trustplane::api {
 
+struct HostPort {
+  std::string host, port;
+};
+// "host[:port]" as Go's net.SplitHostPort reads it, with cfssl's port 443 when
+// there is none; "[v6]:port" for IPv6. kInvalidArgument for anything else.
+Result<HostPort> SplitDomain(const std::string& domain);
+
 // Connects to "host[:port]" (port 443 when absent; "[v6]:port" for IPv6
 // addresses), handshakes TLS without verifying the chain (as cfssl does: the
 // point is to look at the certificate) and returns the server's leaf.
